@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one command runner every module of this collection uses.
+
+Every external tool is called through :class:`CommandRunner`: argv lists only (never a shell
+string), the C locale (so machine formats and messages are stable), and a failure turns into a
+:class:`CommandError` that carries the command, its exit code and stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+# The C locale keeps tool output parseable and stable across nodes.
+C_LOCALE_ENV = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
+
+
+class CommandError(Exception):
+    """A command exited with an unexpected code."""
+
+    def __init__(self, argv, rc, stdout, stderr):
+        self.argv = list(argv)
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        detail = (stderr or stdout or "").strip()
+        super().__init__(
+            "command `%s` failed with exit code %s: %s" % (shlex.join(self.argv), rc, detail or "(no output)")
+        )
+
+
+class CommandResult:
+    """What a command returned."""
+
+    __slots__ = ("argv", "rc", "stdout", "stderr")
+
+    def __init__(self, argv, rc, stdout, stderr):
+        self.argv = list(argv)
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def json(self):
+        """The stdout parsed as JSON (lvs --reportformat json, qemu-img --output=json ...)."""
+        try:
+            return json.loads(self.stdout)
+        except ValueError as exc:
+            raise CommandError(self.argv, self.rc, self.stdout, "output is not JSON: %s" % exc) from exc
+
+
+class CommandRunner:
+    """Runs commands for a module: binaries resolved on the node, C locale, typed errors.
+
+    ``module`` is an AnsibleModule; only ``get_bin_path`` and ``run_command`` are used, so a test
+    can pass any object that provides them.
+    """
+
+    def __init__(self, module):
+        self._module = module
+        self._bin_cache = {}
+        self.history = []
+
+    def binary(self, name, required=True):
+        """The absolute path of ``name`` on the node (cached), or None when missing and optional."""
+        if name not in self._bin_cache:
+            self._bin_cache[name] = self._module.get_bin_path(name, required=required)
+        return self._bin_cache[name]
+
+    def has(self, name):
+        return self.binary(name, required=False) is not None
+
+    def run(self, argv, check=True, ok_rcs=(0,), data=None):
+        """Run ``argv`` (the first element a tool name or path) and return a CommandResult.
+
+        With ``check`` (the default) an exit code outside ``ok_rcs`` raises CommandError.
+        """
+        argv = [str(arg) for arg in argv]
+        if not argv[0].startswith("/"):
+            argv[0] = self.binary(argv[0])
+        rc, stdout, stderr = self._module.run_command(
+            argv, environ_update=dict(C_LOCALE_ENV), data=data, binary_data=data is not None
+        )
+        self.history.append(shlex.join(argv))
+        if check and rc not in ok_rcs:
+            raise CommandError(argv, rc, stdout, stderr)
+        return CommandResult(argv, rc, stdout, stderr)

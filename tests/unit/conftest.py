@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make ``ansible_collections.vmstorage.gluster`` importable when pytest runs from a plain clone.
+
+ansible-test units runs from inside ansible_collections/vmstorage/gluster and needs nothing;
+plain ``pytest tests/unit`` (as ``make units`` runs it) gets a symlinked collection tree in a
+temporary directory put first on sys.path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import pytest
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def _collection_root():
+    parts = REPO_ROOT.split(os.sep)
+    if len(parts) >= 3 and parts[-3] == "ansible_collections":
+        return None
+    root = tempfile.mkdtemp(prefix="vmstorage-collections-")
+    namespace = os.path.join(root, "ansible_collections", "vmstorage")
+    os.makedirs(namespace)
+    os.symlink(REPO_ROOT, os.path.join(namespace, "gluster"))
+    return root
+
+
+_ROOT = _collection_root()
+if _ROOT is not None:
+    sys.path.insert(0, _ROOT)
+
+
+def read_fixture(*names):
+    """The text of a fixture file captured from the lab (tests/unit/fixtures/...)."""
+    with open(os.path.join(FIXTURES, *names), encoding="utf-8") as handle:
+        return handle.read()
+
+
+@pytest.fixture(name="fixture_text")
+def fixture_text_fixture():
+    return read_fixture
