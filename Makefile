@@ -1,0 +1,85 @@
+# vmstorage.gluster — development entry points. The README's two commands are `make demo` and
+# `make test`; both work on a bare Debian 12 machine (they install what they need).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SANITY_VENV := .venv-sanity
+BUILD := .build
+# ansible/molecule find the collection by FQCN through this symlink tree.
+COLLECTIONS := $(CURDIR)/$(BUILD)/collections
+LAB := tests/lab/lab
+PHASE := tests/phase
+SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+
+.PHONY: test demo deps sanity lint units lab-up lab-down molecule clean
+
+## make test: sanity, lint, unit tests, then every molecule scenario on the three-node lab.
+test: deps
+	@$(PHASE) sanity $(MAKE) --no-print-directory sanity
+	@$(PHASE) lint $(MAKE) --no-print-directory lint
+	@$(PHASE) units $(MAKE) --no-print-directory units
+	@trap '$(PHASE) lab-down $(LAB) down' EXIT; \
+	  $(PHASE) lab-up $(LAB) up && \
+	  for scenario in $(SCENARIOS); do \
+	    $(PHASE) "molecule-$$scenario" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || exit 1; \
+	  done
+
+## make demo: the main job on the built-in lab (for now: the lab, ready for the collection).
+demo: deps
+	@$(PHASE) lab-up $(LAB) up
+	@$(LAB) status
+	@echo "Lab inventory: $$($(LAB) inventory)"
+	@echo "Run a playbook on it: $(LAB) run $(CURDIR)/$(VENV)/bin/ansible-playbook -i \"\$$ANSIBLE_INVENTORY\" PLAYBOOK"
+	@echo "Tear it down: $(LAB) down"
+
+deps: $(VENV)/.installed $(SANITY_VENV)/.installed $(COLLECTIONS)/ansible_collections/vmstorage/gluster
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# ansible-test sanity runs in its own venv: its pinned linters must not fight ansible-lint's.
+$(SANITY_VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(SANITY_VENV)
+	$(SANITY_VENV)/bin/pip install --quiet --disable-pip-version-check $$(grep '^ansible-core==' requirements-dev.txt)
+	touch $@
+
+$(COLLECTIONS)/ansible_collections/vmstorage/gluster:
+	mkdir -p $(@D)
+	ln -sfn $(CURDIR) $@
+
+## ansible-test needs the tree at ansible_collections/vmstorage/gluster: test a copy there.
+sanity: deps
+	@pip_version=$$(grep -oP "pip='\K[0-9.]+" $(SANITY_VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
+	  mkdir -p ~/.ansible/test/cache && \
+	  cp tests/sanity/get_pip_offline.py ~/.ansible/test/cache/get_pip_$${pip_version//./_}.py
+	mkdir -p $(BUILD)/sanity/ansible_collections/vmstorage/gluster
+	rsync -a --delete --exclude /.git --exclude /$(VENV) --exclude /$(SANITY_VENV) --exclude /$(BUILD) \
+	  --exclude /tests/output --exclude /.ansible ./ $(BUILD)/sanity/ansible_collections/vmstorage/gluster/
+	@if ls tests/sanity/ignore-*.txt >/dev/null 2>&1; then echo "tests/sanity/ignore-*.txt must not exist"; exit 1; fi
+	cd $(BUILD)/sanity/ansible_collections/vmstorage/gluster && \
+	  $(CURDIR)/$(SANITY_VENV)/bin/ansible-test sanity --requirements --python 3.11 --color no
+
+lint: deps
+	$(VENV)/bin/ansible-lint --profile production
+	$(VENV)/bin/antsibull-changelog lint
+
+units: deps
+	$(VENV)/bin/pytest -q tests/unit
+
+lab-up:
+	$(LAB) up
+
+lab-down:
+	$(LAB) down
+
+## make molecule SCENARIOS="thin_lv": some scenarios on a running lab.
+molecule: deps
+	@for scenario in $(SCENARIOS); do \
+	  $(PHASE) "molecule-$$scenario" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || exit 1; \
+	done
+
+clean:
+	rm -rf $(BUILD) tests/output
