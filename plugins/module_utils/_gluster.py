@@ -1,0 +1,643 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""GlusterFS trusted pool and replica volumes: observe, plan, apply.
+
+observe() reads the pool, the volume and its options with ``gluster --xml`` (LANG=C through the
+runner), plan() is pure (state + params -> actions or a Refusal), apply() runs the actions with
+``--mode=script`` so gluster never stops at a y/n prompt. The only wait of the module is in apply:
+after ``peer probe`` it polls the pool with a deadline until every peer is connected and in the
+cluster.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+import xml.etree.ElementTree as ET
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+
+GROUPS_DIR = "/var/lib/glusterd/groups"
+PEER_IN_CLUSTER = "Peer in Cluster"
+# glusterd needs a few seconds after a (re)start before its CLI answers; this is what the CLI says.
+GLUSTERD_DOWN = "Connection failed"
+POLL_INTERVAL = 1.0
+
+# gluster accepts these letters, numbers, '-' and '_' in a volume name (cli_validate_volname);
+# 'all' is the CLI's word for "every volume" (volume get all, volume status all).
+VOLUME_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+VOLUME_NAME_MAX = 64
+RESERVED_NAMES = ("all",)
+# A host name or IPv4/IPv6 literal: no spaces, no ':' (the brick separator), no shell specials.
+BRICK_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+BRICK_PATH = re.compile(r"^/[A-Za-z0-9._/+@=-]*$")
+
+# gluster's own value grammar (libglusterfs common-utils): gf_string2boolean and
+# gf_string2bytesize, whose units are 1024-based and case-insensitive, with no space before them.
+BOOLEAN_WORDS = {
+    "on": True, "yes": True, "true": True, "enable": True, "1": True,
+    "off": False, "no": False, "false": False, "disable": False, "0": False,
+}
+SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3, "tb": 1024 ** 4, "pb": 1024 ** 5}
+SIZE = re.compile(r"^(\d+(?:\.\d+)?)([a-z]*)$")
+# `volume get` marks untouched values as "32MB (DEFAULT)" since gluster 7.
+DEFAULT_MARK = re.compile(r"\s*\(DEFAULT\)$")
+
+# What glusterd says when it refuses a brick, and what the user should do about it.
+BRICK_REFUSALS = (
+    ("root partition", "The brick directory is on the root filesystem. Put it on its own filesystem "
+     "(e.g. a btrfs brick from vmstorage.gluster.btrfs_brick); this module never passes 'force'."),
+    ("mount point", "The brick is the mount point itself. Use a subdirectory of the mounted filesystem, "
+     "e.g. /srv/NAME/data; glusterd creates it."),
+    ("already part of a volume", "The brick path (or a parent) carries trusted.glusterfs.volume-id from a volume that was "
+     "deleted or still exists. Choose another subdirectory; only after making sure its data is not needed remove "
+     "the old directory or its trusted.glusterfs.* attributes by hand."),
+    ("not in 'Peer in Cluster' state", "A brick host left the pool or is down; check `gluster pool list` on this node."),
+)
+
+
+class GlusterError(CommandError):
+    """A gluster command failed; the message adds what the failure means and what to do."""
+
+    def __init__(self, err, explanation):
+        super().__init__(err.argv, err.rc, err.stdout, err.stderr)
+        self.args = ("%s. %s" % (self.args[0], explanation),)
+
+
+class Brick:
+    """One brick as gluster lists it: ``host:path``, its peer uuid and whether its process runs."""
+
+    __slots__ = ("host", "path", "uuid", "arbiter", "online")
+
+    def __init__(self, host, path, uuid=None, arbiter=False, online=None):
+        self.host = host
+        self.path = path
+        self.uuid = uuid
+        self.arbiter = arbiter
+        self.online = online
+
+    @property
+    def spec(self):
+        return "%s:%s" % (self.host, self.path)
+
+    def as_dict(self):
+        return {"host": self.host, "path": self.path, "online": bool(self.online), "arbiter": self.arbiter}
+
+
+class Volume:
+    """A volume from ``gluster --xml volume info``."""
+
+    __slots__ = ("name", "id", "type", "status", "replica", "arbiter", "bricks", "reconfigured")
+
+    def __init__(self, name, vol_id, vol_type, status, replica, arbiter, bricks, reconfigured):
+        self.name = name
+        self.id = vol_id
+        self.type = vol_type
+        self.status = status
+        self.replica = replica
+        self.arbiter = arbiter
+        self.bricks = bricks
+        self.reconfigured = reconfigured
+
+    @property
+    def started(self):
+        return self.status == "Started"
+
+    def as_dict(self):
+        return {
+            "name": self.name, "id": self.id, "type": self.type, "status": self.status, "replica": self.replica,
+            "arbiter": self.arbiter, "bricks": [brick.as_dict() for brick in self.bricks], "options": dict(self.reconfigured),
+        }
+
+
+class Peer:
+    """A member of the trusted pool (``gluster --xml pool list``); this node is named 'localhost'."""
+
+    __slots__ = ("uuid", "hostnames", "connected", "state")
+
+    def __init__(self, uuid, hostnames, connected, state):
+        self.uuid = uuid
+        self.hostnames = hostnames
+        self.connected = connected
+        self.state = state
+
+    @property
+    def is_self(self):
+        return "localhost" in self.hostnames
+
+    @property
+    def ready(self):
+        return self.connected and self.state == PEER_IN_CLUSTER
+
+    def as_dict(self):
+        return {"uuid": self.uuid, "hostnames": list(self.hostnames), "connected": self.connected, "state": self.state}
+
+
+class ClusterState:
+    """What observe() saw from this node.
+
+    ``host_names`` maps every brick host (asked for or existing) to the names and addresses it
+    resolves to, so that 'node2' matches a peer or brick that gluster knows as 10.0.0.2.
+    ``local_hosts`` are the brick hosts that are this node. ``options`` holds `volume get all`
+    (None without a volume); ``known_options`` the keys gluster accepts; ``groups`` the option
+    groups read from this node (None for a missing group file).
+    """
+
+    def __init__(self, volume, peers, host_names, local_hosts, options, known_options, groups):
+        self.volume = volume
+        self.peers = peers
+        self.host_names = host_names
+        self.local_hosts = local_hosts
+        self.options = options
+        self.known_options = known_options
+        self.groups = groups
+
+    def same_host(self, first, second):
+        return first == second or bool(self.host_names.get(first, {first}) & self.host_names.get(second, {second}))
+
+
+# ---------------------------------------------------------------- parsers (gluster --xml output)
+
+def cli_output(text):
+    """The <cliOutput> root of a --xml answer, or ValueError with gluster's opErrstr."""
+    root = ET.fromstring(text)
+    if root.findtext("opRet", "0").strip() != "0":
+        raise ValueError(root.findtext("opErrstr") or "gluster reported opRet %s" % root.findtext("opRet"))
+    return root
+
+
+def _int(element, tag):
+    return int(element.findtext(tag, "0") or 0)
+
+
+def parse_volumes(text):
+    """``gluster --xml volume info`` -> {name: Volume}."""
+    volumes = {}
+    for node in cli_output(text).iter("volume"):
+        bricks = []
+        for brick in node.iter("brick"):
+            spec = brick.findtext("name") or (brick.text or "").strip()
+            host, _sep, path = spec.partition(":")
+            bricks.append(Brick(host, path, brick.findtext("hostUuid") or brick.get("uuid"),
+                                brick.findtext("isArbiter", "0").strip() == "1"))
+        options = {opt.findtext("name"): opt.findtext("value") or "" for opt in node.iter("option")}
+        volume = Volume(node.findtext("name"), node.findtext("id"), node.findtext("typeStr"), node.findtext("statusStr"),
+                        _int(node, "replicaCount"), _int(node, "arbiterCount"), bricks, options)
+        volumes[volume.name] = volume
+    return volumes
+
+
+def parse_brick_status(text):
+    """``gluster --xml volume status NAME`` -> {(peer uuid, path): online} for the brick processes."""
+    online = {}
+    for node in cli_output(text).iter("node"):
+        path = node.findtext("path") or ""
+        if path.startswith("/"):
+            online[(node.findtext("peerid"), path)] = node.findtext("status", "0").strip() == "1"
+    return online
+
+
+def parse_pool(text):
+    """``gluster --xml pool list`` (or peer status) -> [Peer]."""
+    peers = []
+    for node in cli_output(text).iter("peer"):
+        names = [name.text for name in node.iter("hostname") if name.text]
+        peers.append(Peer(node.findtext("uuid"), sorted(set(names)), node.findtext("connected", "0").strip() == "1",
+                          node.findtext("stateStr") or ""))
+    return peers
+
+
+def parse_volume_get(text):
+    """``gluster --xml volume get NAME all`` -> {key: value} without the '(DEFAULT)' marks."""
+    return {
+        opt.findtext("Option"): DEFAULT_MARK.sub("", opt.findtext("Value") or "")
+        for opt in cli_output(text).iter("Opt")
+    }
+
+
+def parse_option_help(text):
+    """``gluster --xml volume set help-xml`` -> the set of documented option keys."""
+    return {opt.findtext("name") for opt in ET.fromstring(text).iter("option")}
+
+
+def parse_group_file(text):
+    """A /var/lib/glusterd/groups file (key=value lines) -> {key: value}."""
+    options = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _sep, value = line.partition("=")
+            options[key.strip()] = value.strip()
+    return options
+
+
+# ---------------------------------------------------------------- values
+
+def option_text(value):
+    """A YAML value as the string gluster takes: YAML's on/yes arrive as booleans."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item).strip() for item in value)
+    return str(value).strip()
+
+
+def _size_bytes(text):
+    match = SIZE.match(text)
+    if match is None or match.group(2) not in SIZE_UNITS:
+        return None
+    return float(match.group(1)) * SIZE_UNITS[match.group(2)]
+
+
+def option_values_equal(current, wanted):
+    """Whether gluster reads both strings as the same value (on == enable, 64MB == 67108864)."""
+    current, wanted = current.strip().lower(), wanted.strip().lower()
+    if current == wanted:
+        return True
+    if current in BOOLEAN_WORDS and wanted in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[current] == BOOLEAN_WORDS[wanted]
+    current_size, wanted_size = _size_bytes(current), _size_bytes(wanted)
+    if current_size is not None and wanted_size is not None:
+        return current_size == wanted_size
+    # Lists such as auth.allow: the same entries, ignoring spaces after commas.
+    return [item.strip() for item in current.split(",")] == [item.strip() for item in wanted.split(",")]
+
+
+# ---------------------------------------------------------------- what was asked
+
+def wanted_bricks(params):
+    """The bricks asked for, in order, as Brick objects (nodes x brick, or bricks)."""
+    if params.get("bricks"):
+        bricks = []
+        for spec in params["bricks"]:
+            host, sep, path = spec.partition(":")
+            if not sep or not host or not path:
+                raise Refusal("a brick is not HOST:/PATH", repr(spec), "bricks: [HOST:/PATH, ...]",
+                              "Write every brick as host:/absolute/path, e.g. node1:/srv/vm1/data.")
+            bricks.append(Brick(host, path))
+        return bricks
+    return [Brick(node, params.get("brick") or "") for node in params.get("nodes") or []]
+
+
+def wanted_options(state, params):
+    """Groups expanded (in the order given), then ``options``, then ``auth_allow``: later wins."""
+    options = {}
+    for group in params.get("option_groups") or []:
+        options.update(state.groups.get(group) or {})
+    for key, value in (params.get("options") or {}).items():
+        options[key] = option_text(value)
+    if params.get("auth_allow"):
+        options["auth.allow"] = option_text(params["auth_allow"])
+    return options
+
+
+# ---------------------------------------------------------------- observe
+
+def gluster_argv(*args):
+    return ["gluster", "--mode=script"] + list(args)
+
+
+def _gluster_xml(runner, *args):
+    result = runner.run(gluster_argv("--xml", *args), check=False)
+    try:
+        root_text = result.stdout
+        cli_output(root_text)
+    except (ValueError, ET.ParseError) as exc:
+        raise CommandError(result.argv, result.rc, result.stdout, result.stderr or str(exc)) from exc
+    return root_text
+
+
+def _wait_for_glusterd(runner, deadline):
+    """``pool list``, retried while glusterd is still starting (the CLI says 'Connection failed')."""
+    while True:
+        result = runner.run(gluster_argv("--xml", "pool", "list"), check=False)
+        if result.rc == 0:
+            return parse_pool(result.stdout)
+        if GLUSTERD_DOWN not in (result.stderr + result.stdout) or time.monotonic() >= deadline:
+            raise GlusterError(CommandError(result.argv, result.rc, result.stdout, result.stderr),
+                               "Is glusterd running on this node? (glusterfs-server, `systemctl start glusterd`)")
+        time.sleep(POLL_INTERVAL)
+
+
+def _host_names(host):
+    """The host's own name and every address it resolves to (from /etc/hosts or DNS)."""
+    names = {host}
+    try:
+        names.update(info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP))
+    except socket.gaierror:
+        pass
+    return names
+
+
+def _is_this_node(names):
+    """Whether one of these addresses belongs to this node: only a local address can be bound."""
+    if "localhost" in names or socket.gethostname() in names:
+        return True
+    for address in names:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        try:
+            probe = socket.socket(family, socket.SOCK_DGRAM)
+        except OSError:
+            continue
+        try:
+            probe.bind((address, 0))
+            return True
+        except OSError:
+            continue
+        finally:
+            probe.close()
+    return False
+
+
+def _read_groups(names):
+    groups = {}
+    for name in names:
+        path = os.path.join(GROUPS_DIR, name)
+        if "/" in name or not os.path.isfile(path):
+            groups[name] = None
+            continue
+        with open(path, encoding="utf-8") as handle:
+            groups[name] = parse_group_file(handle.read())
+    return groups
+
+
+def observe(runner, params):
+    deadline = time.monotonic() + params["peer_timeout"]
+    peers = _wait_for_glusterd(runner, deadline)
+    if not valid_volume_name(params["name"]):
+        # plan() refuses it; never hand such a string to the CLI.
+        return ClusterState(None, peers, {}, set(), None, set(), {})
+    volume = parse_volumes(_gluster_xml(runner, "volume", "info")).get(params["name"])
+    options = known = None
+    if volume is not None:
+        options = parse_volume_get(_gluster_xml(runner, "volume", "get", volume.name, "all"))
+        known = set(options)
+        if volume.started:
+            online = parse_brick_status(_gluster_xml(runner, "volume", "status", volume.name))
+            for brick in volume.bricks:
+                brick.online = online.get((brick.uuid, brick.path), False)
+    elif params["state"] != "absent" and (params.get("options") or params.get("option_groups") or params.get("auth_allow")):
+        known = parse_option_help(runner.run(gluster_argv("volume", "set", "help-xml")).stdout)
+    hosts = set()
+    if params["state"] != "absent":
+        try:
+            hosts.update(brick.host for brick in wanted_bricks(params))
+        except Refusal:
+            pass  # plan() refuses the same input with the full message
+    if volume is not None:
+        hosts.update(brick.host for brick in volume.bricks)
+    host_names = {host: _host_names(host) for host in hosts}
+    local_hosts = {host for host, names in host_names.items() if _is_this_node(names)}
+    groups = _read_groups(params.get("option_groups") or []) if params["state"] != "absent" else {}
+    return ClusterState(volume, peers, host_names, local_hosts, options, known or set(), groups)
+
+
+# ---------------------------------------------------------------- plan (pure)
+
+def valid_volume_name(name):
+    return bool(VOLUME_NAME.match(name or "")) and len(name) <= VOLUME_NAME_MAX and name.lower() not in RESERVED_NAMES
+
+
+def _check_request(params, bricks):
+    name = params["name"]
+    if not valid_volume_name(name):
+        raise Refusal("invalid volume name", repr(name), "a volume name",
+                      "Use up to %d letters, digits, '-' and '_', not starting with '-' and not 'all'." % VOLUME_NAME_MAX)
+    if params["state"] == "absent":
+        return
+    replica = params["replica"]
+    if replica < 2:
+        raise Refusal("a replica volume needs at least 2 copies", "replica %d" % replica, "a replica volume",
+                      "Use replica: 3 (or 2 with arbiter: true for two data copies and a metadata-only third).")
+    if params["arbiter"] and replica != 3:
+        raise Refusal("an arbiter volume is 'replica 3 arbiter 1'", "replica %d with arbiter" % replica,
+                      "an arbiter volume", "Set replica: 3; the last brick of each set of three becomes the arbiter.")
+    if not bricks:
+        raise Refusal("no bricks", "neither nodes+brick nor bricks", "state %s" % params["state"],
+                      "Give nodes (in brick order) and brick (the path on every node), or bricks as HOST:/PATH.")
+    for brick in bricks:
+        if not BRICK_HOST.match(brick.host) or not BRICK_PATH.match(brick.path) or brick.path.rstrip("/") == "":
+            raise Refusal("invalid brick", repr(brick.spec), "HOST:/ABSOLUTE/PATH (not /)",
+                          "Use a host name or address and an absolute path of letters, digits and ._/+@=- only.")
+    if len(bricks) % replica:
+        raise Refusal("the brick count is not a multiple of the replica count", "%d bricks" % len(bricks),
+                      "replica %d" % replica, "Give %d, %d, ... bricks: each set of %d consecutive bricks holds one copy each."
+                      % (replica, 2 * replica, replica))
+    specs = [brick.spec for brick in bricks]
+    duplicates = sorted({spec for spec in specs if specs.count(spec) > 1})
+    if duplicates:
+        raise Refusal("a brick is listed twice", ", ".join(duplicates), "distinct bricks", "List every brick once.")
+
+
+def _check_replica_sets(state, bricks, replica):
+    """Two copies of the same data on one server protect nothing; gluster wants 'force' for it."""
+    for start in range(0, len(bricks), replica):
+        replica_set = bricks[start:start + replica]
+        for index, brick in enumerate(replica_set):
+            for other in replica_set[index + 1:]:
+                if state.same_host(brick.host, other.host):
+                    raise Refusal("two bricks of one replica set are on the same server",
+                                  "%s and %s" % (brick.spec, other.spec), "replica %d" % replica,
+                                  "Order the bricks so that every %d consecutive bricks are on different nodes." % replica)
+
+
+def _check_options(state, wanted):
+    missing = sorted(name for name, options in state.groups.items() if options is None)
+    if missing:
+        raise Refusal("unknown option group", ", ".join(missing), "option_groups",
+                      "Use a group file that exists in %s on this node (e.g. virt)." % GROUPS_DIR)
+    unknown = sorted(key for key in wanted if key not in state.known_options and not key.startswith("user."))
+    if unknown:
+        raise Refusal("unknown volume option", ", ".join(unknown), "options",
+                      "Check the key with `gluster volume set help` (custom keys start with 'user.'); nothing was changed.")
+
+
+def _same_brick(state, first, second):
+    return first.path == second.path and state.same_host(first.host, second.host)
+
+
+def _brick_growth(state, volume, bricks, params):
+    """The bricks to add to an existing volume (possibly none), or a Refusal."""
+    replica = params["replica"]
+    if volume.replica != replica or bool(volume.arbiter) != params["arbiter"]:
+        raise Refusal("the volume has another replica layout", "replica %d, arbiter %d" % (volume.replica, volume.arbiter),
+                      "replica %d, arbiter %d" % (replica, int(params["arbiter"])),
+                      "This module does not convert volumes; keep the layout the volume was created with.")
+    current = volume.bricks
+    if len(bricks) < len(current):
+        raise Refusal("fewer bricks than the volume has", ", ".join(brick.spec for brick in current),
+                      ", ".join(brick.spec for brick in bricks),
+                      "This module never removes bricks (data would move or be lost); list all existing bricks, "
+                      "then the new ones, or use `gluster volume remove-brick` by hand.")
+    for start in range(0, len(current), replica):
+        have, want = current[start:start + replica], bricks[start:start + replica]
+        if not all(any(_same_brick(state, brick, other) for other in want) for brick in have):
+            raise Refusal("the existing bricks differ from the bricks asked for",
+                          ", ".join(brick.spec for brick in have), ", ".join(brick.spec for brick in want),
+                          "List the existing bricks first, replica set by replica set as `gluster volume info %s` shows them; "
+                          "new bricks go after them. Bricks are never replaced or removed." % volume.name)
+    return bricks[len(current):]
+
+
+def _probe_actions(state, bricks):
+    actions = []
+    for host in dict.fromkeys(brick.host for brick in bricks):
+        if host in state.local_hosts:
+            continue
+        if not any(state.same_host(host, name) for peer in state.peers for name in peer.hostnames):
+            actions.append(Action("probe", "probe peer %s" % host, gluster_argv("peer", "probe", host), host=host))
+    return actions
+
+
+def _option_action(volume_name, state, wanted):
+    """One `volume set` with every differing key: gluster validates all pairs before it commits any."""
+    current = state.options or {}
+    changes = [(key, value) for key, value in wanted.items()
+               if key not in current or not option_values_equal(current[key], value)]
+    if not changes:
+        return []
+    argv = gluster_argv("volume", "set", volume_name)
+    described = []
+    for key, value in changes:
+        argv += [key, value]
+        described.append("%s=%s (was %s)" % (key, value, current[key]) if key in current else "%s=%s" % (key, value))
+    return [Action("set_options", "set options on %s: %s" % (volume_name, ", ".join(described)), argv,
+                   keys=[key for key, _value in changes])]
+
+
+def _create_argv(params, bricks):
+    argv = gluster_argv("volume", "create", params["name"], "replica", str(params["replica"]))
+    if params["arbiter"]:
+        argv += ["arbiter", "1"]
+    return argv + [brick.spec for brick in bricks]
+
+
+def plan(state, params):
+    bricks = wanted_bricks(params) if params["state"] != "absent" else []
+    _check_request(params, bricks)
+    name, volume = params["name"], state.volume
+    if params["state"] == "absent":
+        if volume is None:
+            return []
+        actions = [Action("stop", "stop volume %s" % name, gluster_argv("volume", "stop", name))] if volume.started else []
+        return actions + [Action("delete", "delete volume %s (brick directories and their data stay)" % name,
+                                 gluster_argv("volume", "delete", name))]
+    _check_replica_sets(state, bricks, params["replica"])
+    wanted = wanted_options(state, params)
+    _check_options(state, wanted)
+    actions = _probe_actions(state, bricks)
+    started = volume is not None and volume.started
+    if volume is None:
+        actions.append(Action("create", "create volume %s: replica %d%s, bricks %s" % (
+            name, params["replica"], " arbiter 1" if params["arbiter"] else "", " ".join(brick.spec for brick in bricks)),
+            _create_argv(params, bricks)))
+    else:
+        new_bricks = _brick_growth(state, volume, bricks, params)
+        if new_bricks:
+            argv = gluster_argv("volume", "add-brick", name, "replica", str(params["replica"]))
+            if params["arbiter"]:
+                argv += ["arbiter", "1"]
+            actions.append(Action("add_brick", "add bricks to %s: %s" % (name, " ".join(brick.spec for brick in new_bricks)),
+                                  argv + [brick.spec for brick in new_bricks]))
+    actions += _option_action(name, state, wanted)
+    if params["state"] == "started" and not started:
+        actions.append(Action("start", "start volume %s" % name, gluster_argv("volume", "start", name)))
+    elif params["state"] == "stopped" and started:
+        actions.append(Action("stop", "stop volume %s" % name, gluster_argv("volume", "stop", name)))
+    return actions
+
+
+# ---------------------------------------------------------------- apply
+
+def _wait_for_peers(runner, state, bricks, deadline):
+    """Poll the pool until every brick host is a connected peer in the cluster, or fail at the deadline."""
+    hosts = [host for host in dict.fromkeys(brick.host for brick in bricks) if host not in state.local_hosts]
+    while True:
+        peers = parse_pool(_gluster_xml(runner, "pool", "list"))
+        waiting = [host for host in hosts
+                   if not any(peer.ready and any(state.same_host(host, name) for name in peer.hostnames) for peer in peers)]
+        if not waiting:
+            return
+        if time.monotonic() >= deadline:
+            seen = "; ".join("%s: %s, %s" % ("/".join(peer.hostnames), peer.state, "connected" if peer.connected else "disconnected")
+                             for peer in peers if not peer.is_self)
+            raise CommandError(["gluster", "pool", "list"], 0, "", "peers %s not connected and in the cluster after the deadline "
+                               "(pool: %s). Check that glusterd runs there and that port 24007 is reachable; raise peer_timeout "
+                               "for slow nodes." % (", ".join(waiting), seen or "empty"))
+        time.sleep(POLL_INTERVAL)
+
+
+def _explained(err):
+    text = (err.stderr or "") + (err.stdout or "")
+    for needle, explanation in BRICK_REFUSALS:
+        if needle in text:
+            return GlusterError(err, explanation)
+    return err
+
+
+def apply(runner, state, params, actions):
+    deadline = time.monotonic() + params["peer_timeout"]
+    bricks = wanted_bricks(params) if params["state"] != "absent" else []
+    peers_checked = False
+    for action in actions:
+        if action.kind in ("create", "add_brick") and not peers_checked:
+            _wait_for_peers(runner, state, bricks, deadline)
+            peers_checked = True
+        try:
+            runner.run(action.argv)
+        except CommandError as err:
+            raise _explained(err) from err
+
+
+# ---------------------------------------------------------------- report
+
+def _view(volume, options, keys):
+    """The diff view: what the module manages."""
+    if volume is None:
+        return {"state": "absent", "bricks": [], "options": {}}
+    return {
+        "state": "started" if volume.started else "stopped",
+        "bricks": [brick.spec for brick in volume.bricks],
+        "options": {key: (options or {}).get(key) for key in keys},
+    }
+
+
+def _predicted_view(state, params, actions, keys):
+    """Check mode: the view a real run would leave, built from the plan."""
+    if params["state"] == "absent":
+        return _view(None, None, keys)
+    view = _view(state.volume, state.options, keys)
+    wanted = wanted_options(state, params)
+    if any(action.kind == "set_options" for action in actions):
+        view["options"] = {key: wanted[key] for key in keys}
+    view["bricks"] = [brick.spec for brick in wanted_bricks(params)] if state.volume is None else (
+        view["bricks"] + [brick.spec for brick in _brick_growth(state, state.volume, wanted_bricks(params), params)])
+    if params["state"] != "present":
+        view["state"] = params["state"]
+    elif state.volume is None:
+        view["state"] = "stopped"  # gluster creates volumes stopped
+    return view
+
+
+def report(runner, before, after, params, actions):
+    keys = sorted(wanted_options(before, params)) if params["state"] != "absent" else []
+    before_view = _view(before.volume, before.options, keys)
+    if after is None:
+        after_view = _predicted_view(before, params, actions, keys)
+        shown = before
+    else:
+        after_view = _view(after.volume, after.options, keys)
+        shown = after
+    result = {
+        "volume": shown.volume.as_dict() if shown.volume is not None else None,
+        "peers": [peer.as_dict() for peer in shown.peers],
+        "diff": {"before": before_view, "after": after_view},
+    }
+    if any(action.kind == "add_brick" for action in actions):
+        result["warnings"] = ["bricks were added to %s; existing files stay where they are until you run "
+                              "`gluster volume rebalance %s start`" % (params["name"], params["name"])]
+    return result

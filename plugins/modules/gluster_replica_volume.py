@@ -1,0 +1,232 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gluster_replica_volume
+short_description: The GlusterFS trusted pool and one replica volume, managed from one node
+version_added: 0.1.0
+description:
+  - Run it on one node of the pool (C(run_once) or a play on that node). It probes the brick hosts that are not yet
+    peers, waits with a deadline until each is connected and C(Peer in Cluster), creates the replica (or
+    distributed-replicate) volume, adds bricks in whole replica sets, converges volume options and starts, stops or
+    deletes the volume.
+  - An existing volume with the same bricks is left alone. More bricks, in a multiple of O(replica), are added with
+    C(gluster volume add-brick ... replica N). Fewer or different bricks are refused; bricks are never removed or replaced.
+  - Options are compared per key against C(gluster volume get NAME all) with gluster's own value grammar (C(on), C(yes),
+    C(true), C(enable) and C(1) are the same; sizes are 1024-based, so C(64MB) equals C(67108864)). Only differing keys are
+    set, all in one C(gluster volume set) so that gluster validates every value before it commits any.
+  - "Checked before anything changes (refused with nothing changed): the volume name; the brick list (format, count a
+    multiple of O(replica), no duplicates, no two bricks of one replica set on the same host); the option group files;
+    every option key (against C(gluster volume get NAME all), or C(gluster volume set help-xml) before the volume exists;
+    C(user.*) keys are free); a volume whose bricks or replica layout differ. Option B(values) are validated by gluster
+    itself when they are set, atomically for the whole set."
+  - The brick directories are checked by glusterd on each node when the volume is created or grows. It refuses a brick on
+    the root filesystem, a brick that is the mount point itself, and a path already part of a volume; the module reports
+    that refusal with what to do. It never passes C(force).
+  - Every gluster command runs with C(--mode=script), so no step waits for a y/n answer.
+  - The only wait is in the apply step, after C(peer probe), bounded by O(peer_timeout). Check mode never probes; it
+    reports the probes and the volume actions a real run would take once they succeeded.
+author:
+  - vmstorage.gluster developers (@vmstorage)
+extends_documentation_fragment:
+  - vmstorage.gluster.attributes
+requirements:
+  - glusterfs-server (glusterd running) on every node, 10.x tested
+  - every brick host resolvable from every node (e.g. /etc/hosts)
+options:
+  name:
+    description:
+      - The volume name. Letters, digits, C(-) and C(_), at most 64 characters, not starting with C(-), not C(all).
+    type: str
+    required: true
+  state:
+    description:
+      - V(started) creates the volume when missing and starts it.
+      - V(stopped) creates the volume when missing and stops it when it runs.
+      - V(present) creates the volume when missing (gluster creates volumes stopped) and leaves a running volume running.
+      - V(absent) stops and deletes the volume. The brick directories and the data in them stay on the nodes;
+        their C(trusted.glusterfs.volume-id) attribute keeps gluster from reusing them in another volume.
+    type: str
+    choices: [present, started, stopped, absent]
+    default: started
+  nodes:
+    description:
+      - The brick hosts, in brick order, as the nodes resolve each other. With O(brick), one brick per node.
+      - Each O(replica) consecutive entries form one replica set and must be different hosts.
+    type: list
+    elements: str
+  brick:
+    description:
+      - The brick directory, the same path on every node of O(nodes). Use a subdirectory of a dedicated
+        filesystem (e.g. V(/srv/vm1/data) on the brick filesystem mounted at V(/srv/vm1)), not the mount point itself.
+    type: str
+  bricks:
+    description:
+      - Explicit bricks as V(HOST:/PATH), in order, instead of O(nodes) and O(brick).
+      - To grow a volume list its existing bricks first, then the new ones in whole replica sets.
+    type: list
+    elements: str
+  replica:
+    description:
+      - Copies of every file; the brick count must be a multiple of it.
+    type: int
+    default: 3
+  arbiter:
+    description:
+      - Make the last brick of every replica set an arbiter (metadata only), i.e. C(replica 3 arbiter 1).
+      - Needs O(replica=3).
+    type: bool
+    default: false
+  options:
+    description:
+      - Volume options, key to value. Values are compared with gluster's grammar (see above); YAML booleans become
+        V(on)/V(off). Keys not listed are left as they are.
+      - Wins over a key of the same name from O(option_groups).
+    type: dict
+  option_groups:
+    description:
+      - Option groups (files in C(/var/lib/glusterd/groups) on the node the module runs on, e.g. V(virt)), expanded
+        and compared key by key, so that only differing keys are set.
+    type: list
+    elements: str
+  auth_allow:
+    description:
+      - Client addresses or host names allowed to mount the volume; sets the C(auth.allow) option (joined with commas).
+    type: list
+    elements: str
+  peer_timeout:
+    description:
+      - Seconds to wait for glusterd to answer on this node (its start-up window) and, after probing, for every brick
+        host to be a connected C(Peer in Cluster). Polled once a second; no fixed sleep.
+    type: int
+    default: 60
+notes:
+  - Adding bricks does not rebalance. The module warns; run C(gluster volume rebalance NAME start) to spread existing files.
+  - Brick hosts are matched to peers and to existing bricks by name and by resolved address.
+seealso:
+  - name: GlusterFS volume options
+    description: The C(gluster volume set help) listing explains every key.
+    link: https://docs.gluster.org/en/main/Administrator-Guide/Managing-Volumes/
+"""
+
+EXAMPLES = r"""
+- name: A replica-3 volume for the VM mapserver, from the first node
+  vmstorage.gluster.gluster_replica_volume:
+    name: mapserver
+    nodes: [node1, node2, node3]
+    brick: /srv/mapserver/data
+    option_groups: [virt]
+    options:
+      performance.cache-size: 64MB
+      storage.owner-uid: 64055
+      storage.owner-gid: 64055
+    auth_allow: [10.0.0.*]
+  run_once: true
+
+- name: Grow it to distributed-replicate 2 x 3 (existing bricks first)
+  vmstorage.gluster.gluster_replica_volume:
+    name: mapserver
+    bricks:
+      - node1:/srv/mapserver/data
+      - node2:/srv/mapserver/data
+      - node3:/srv/mapserver/data
+      - node1:/srv/mapserver2/data
+      - node2:/srv/mapserver2/data
+      - node3:/srv/mapserver2/data
+  run_once: true
+
+- name: Stop and delete the volume (the brick data stays)
+  vmstorage.gluster.gluster_replica_volume:
+    name: mapserver
+    state: absent
+  run_once: true
+"""
+
+RETURN = r"""
+actions:
+  description: What was done, or in check mode what would be done, one line per step.
+  returned: always
+  type: list
+  elements: str
+  sample: ["probe peer node2", "probe peer node3", "create volume mapserver: replica 3, bricks node1:/srv/mapserver/data ...",
+           "set options on mapserver: performance.cache-size=64MB (was 32MB)", "start volume mapserver"]
+volume:
+  description: The volume after the run (in check mode, as it is now); null when it does not exist.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The volume name.
+      type: str
+      sample: mapserver
+    id:
+      description: The volume UUID.
+      type: str
+      sample: 5c5f8a8e-6a6f-4b3c-9d0e-0d4e1f2a3b4c
+    type:
+      description: The gluster volume type.
+      type: str
+      sample: Replicate
+    status:
+      description: C(Created), C(Started) or C(Stopped).
+      type: str
+      sample: Started
+    replica:
+      description: The replica count.
+      type: int
+      sample: 3
+    arbiter:
+      description: Arbiter bricks per replica set.
+      type: int
+      sample: 0
+    bricks:
+      description: The bricks in order, whether their brick process runs, whether they are arbiters.
+      type: list
+      elements: dict
+      sample: [{"host": "node1", "path": "/srv/mapserver/data", "online": true, "arbiter": false}]
+    options:
+      description: The options set on the volume (gluster's "Options Reconfigured").
+      type: dict
+      sample: {"performance.cache-size": "64MB", "auth.allow": "10.0.0.*"}
+peers:
+  description: The trusted pool seen from this node (this node is C(localhost)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"uuid": "0c3f...", "hostnames": ["node2"], "connected": true, "state": "Peer in Cluster"}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "started", "stopped", "absent"], default="started"),
+            nodes=dict(type="list", elements="str"),
+            brick=dict(type="str"),
+            bricks=dict(type="list", elements="str"),
+            replica=dict(type="int", default=3),
+            arbiter=dict(type="bool", default=False),
+            options=dict(type="dict"),
+            option_groups=dict(type="list", elements="str"),
+            auth_allow=dict(type="list", elements="str"),
+            peer_timeout=dict(type="int", default=60),
+        ),
+        mutually_exclusive=[("bricks", "nodes"), ("bricks", "brick")],
+        required_together=[("nodes", "brick")],
+        supports_check_mode=True,
+    )
+    run_plan(module, _gluster.observe, _gluster.plan, _gluster.apply, _gluster.report)
+
+
+if __name__ == "__main__":
+    main()
