@@ -1,0 +1,291 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: thin_lv
+short_description: A thin LV in an LVM thin pool, and the pool and volume group when asked
+version_added: 0.1.0
+description:
+  - Makes sure a thin logical volume O(name) of virtual size O(size) exists in thin pool O(thinpool) of volume group O(vg),
+    or that it is gone (O(state=absent)).
+  - Creates the volume group from O(pvs) and the thin pool from O(pool_size) when they are missing. Without those options a
+    missing volume group or pool is an error, so a typo in a name never builds a new VG on some disk.
+  - Grows a thin LV whose O(size) increased (C(lvextend)). B(Never shrinks) a thin LV; a smaller O(size) fails with the current
+    and the requested size, and nothing changes.
+  - Warns when the thin pool is over-committed (the virtual sizes of its thin LVs add up to more than its data space) and
+    when its data or metadata is 80% full or more; returns the pool's usage either way.
+  - Refuses, before anything runs, to build a volume group on a device that belongs to another volume group or carries any
+    signature C(blkid -p) finds (a filesystem, a partition table, RAID, swap). There is no option to override this on purpose;
+    erase such a device yourself (C(wipefs --all)) when its content is not needed.
+  - No command this module runs is given C(--yes) where LVM would wipe a signature; only C(lvremove) gets it, for the one LV
+    asked to be absent. New thin LVs read as zeros without any wiping, because unprovisioned thin blocks are zero.
+  - "An existing pool whose settings differ from the request: a larger O(pool_size) (extents or a size) or O(pool_metadata_size)
+    grows the pool or its metadata; a smaller one, and a different O(chunk_size) (fixed when a pool is created), only warn, because
+    changing them would mean recreating the pool and destroying its thin LVs, while the difference does not endanger data."
+  - Reads LVM in its JSON report format with exact byte sizes, in the C locale.
+author:
+  - vmstorage.gluster developers (@vmstorage)
+extends_documentation_fragment:
+  - vmstorage.gluster.attributes
+options:
+  vg:
+    description:
+      - Name of the volume group.
+    type: str
+    required: true
+  thinpool:
+    description:
+      - Name of the thin pool in O(vg) that holds the thin LV.
+      - An existing LV of this name that is not a thin pool is refused.
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the thin LV.
+      - An existing LV of this name that is not thin, or is thin but in another pool, is refused.
+    type: str
+    required: true
+  size:
+    description:
+      - Virtual size of the thin LV, in LVM units (V(100G), V(512M), V(1.5TiB); C(k m g t p e), any case, optional C(B) or C(iB),
+        always binary multiples; C(b) bytes, C(s) 512-byte sectors). A bare number is MiB, as with C(lvcreate).
+      - Rounded up to whole extents like LVM does.
+      - Required when O(state=present). A size below the current one fails; the LV is never shrunk.
+    type: str
+  state:
+    description:
+      - V(present) creates or grows the thin LV; V(absent) removes it.
+      - V(absent) refuses a thin LV that is open (mounted, or held by a process, a VM or a device mapping) and leaves the pool and
+        the volume group in place.
+    type: str
+    choices: [present, absent]
+    default: present
+  pvs:
+    description:
+      - Block devices to create O(vg) on when it does not exist (C(vgcreate)).
+      - Each must be blank (no signature found by C(blkid -p)) or an LVM PV in no volume group.
+      - Only used to create a missing volume group; when the volume group exists and is built on other devices, a warning says so.
+    type: list
+    elements: str
+  pool_size:
+    description:
+      - Data size of the thin pool, used to create O(thinpool) when it is missing.
+      - A bare number is a count of extents (as C(lvcreate -l 400000)), a number with a unit is a size (V(7G)), and V(NN%VG) or
+        V(NN%FREE) is a share of the volume group or of its free space.
+      - For an existing pool, an extent count or a size larger than the pool grows it (C(lvextend)); a smaller one warns (pools
+        never shrink). A percentage is only used at creation, because its base changes as the volume group fills.
+    type: str
+  pool_metadata_size:
+    description:
+      - Size of the thin pool's metadata LV, 2 MiB to 16 GiB (a bare number is MiB). LVM picks it when omitted.
+      - For an existing pool, a larger value grows its metadata; a smaller one warns.
+    type: str
+  chunk_size:
+    description:
+      - Chunk size of a new thin pool, a multiple of 64 KiB from 64 KiB to 1 GiB (a bare number is KiB). LVM picks it when omitted.
+      - An existing pool's chunk size cannot change; a different value warns and the pool is kept as it is.
+    type: str
+attributes:
+  platform:
+    platforms: linux
+notes:
+  - Needs the C(lvm2) and C(thin-provisioning-tools) packages and the C(dm-thin-pool) kernel module on the node.
+  - Growing a thin LV does not grow the filesystem on it; grow the filesystem afterwards (for btrfs, C(btrfs filesystem resize max)).
+seealso:
+  - name: lvmthin(7)
+    description: LVM thin provisioning.
+    link: https://man7.org/linux/man-pages/man7/lvmthin.7.html
+"""
+
+EXAMPLES = r"""
+- name: Volume group, thin pool and a 100 GiB thin LV for the VM mapserver
+  vmstorage.gluster.thin_lv:
+    vg: ThinGroup
+    thinpool: ThinData
+    name: mapserver
+    size: 100G
+    pvs: [/dev/vdb]
+    pool_size: 90%VG
+    chunk_size: 256K
+
+- name: Thin LV in an existing pool (fails if ThinGroup/ThinData is missing)
+  vmstorage.gluster.thin_lv:
+    vg: ThinGroup
+    thinpool: ThinData
+    name: webserver
+    size: 50G
+  register: webserver_lv
+
+- name: Show where the brick filesystem goes
+  ansible.builtin.debug:
+    msg: "mkfs.btrfs on {{ webserver_lv.lv.mapper_path }}, pool {{ webserver_lv.pool.data_percent }}% used"
+
+- name: Grow it (never shrinks)
+  vmstorage.gluster.thin_lv:
+    vg: ThinGroup
+    thinpool: ThinData
+    name: webserver
+    size: 80G
+
+- name: Remove it (refused while it is mounted or open)
+  vmstorage.gluster.thin_lv:
+    vg: ThinGroup
+    thinpool: ThinData
+    name: webserver
+    state: absent
+"""
+
+RETURN = r"""
+actions:
+  description: What was done, or in check mode what a real run would do, one line per command, in order.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create volume group ThinGroup on /dev/vdb
+    - create thin pool ThinGroup/ThinData (90%VG)
+    - create thin LV ThinGroup/mapserver of 100 GiB in pool ThinData
+lv:
+  description: The thin LV after the run (predicted in check mode); empty when it does not exist.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: LV name.
+      type: str
+      sample: mapserver
+    vg:
+      description: Volume group name.
+      type: str
+      sample: ThinGroup
+    pool:
+      description: Thin pool the LV is in.
+      type: str
+      sample: ThinData
+    size_bytes:
+      description: Virtual size in bytes.
+      type: int
+      sample: 107374182400
+    path:
+      description: The /dev/VG/LV path.
+      type: str
+      sample: /dev/ThinGroup/mapserver
+    mapper_path:
+      description: The device-mapper path, /dev/mapper/VG-LV with each C(-) inside a name doubled.
+      type: str
+      sample: /dev/mapper/ThinGroup-mapserver
+    attr:
+      description: LVM's lv_attr string; null in check mode for an LV not created yet.
+      type: str
+      sample: Vwi-a-tz--
+    active:
+      description: Whether the LV is active (its device nodes exist).
+      type: bool
+      sample: true
+    open:
+      description: Whether the LV's device is open (mounted or in use).
+      type: bool
+      sample: false
+pool:
+  description: The thin pool after the run (predicted in check mode); empty when it does not exist. Values not known before a pool
+    is created (check mode) are null.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Thin pool name.
+      type: str
+      sample: ThinData
+    size_bytes:
+      description: Data space of the pool in bytes.
+      type: int
+      sample: 7730102272
+    data_percent:
+      description: Share of the data space in use.
+      type: float
+      sample: 0.55
+    metadata_percent:
+      description: Share of the metadata space in use.
+      type: float
+      sample: 10.79
+    metadata_size_bytes:
+      description: Size of the pool's metadata LV in bytes.
+      type: int
+      sample: 8388608
+    chunk_size_bytes:
+      description: Chunk size in bytes.
+      type: int
+      sample: 65536
+    zero:
+      description: Whether the pool zeroes newly provisioned chunks.
+      type: bool
+      sample: true
+    virtual_allocated_bytes:
+      description: Sum of the virtual sizes of the pool's thin LVs.
+      type: int
+      sample: 107374182400
+    overcommitted:
+      description: Whether RV(pool.virtual_allocated_bytes) exceeds the pool's data space.
+      type: bool
+      sample: true
+vg:
+  description: The volume group after the run (predicted in check mode); empty when it does not exist. Sizes of a volume group not
+    created yet (check mode) are null.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Volume group name.
+      type: str
+      sample: ThinGroup
+    size_bytes:
+      description: Size in bytes.
+      type: int
+      sample: 8585740288
+    free_bytes:
+      description: Unallocated bytes.
+      type: int
+      sample: 830472192
+    extent_size_bytes:
+      description: Physical extent size in bytes.
+      type: int
+      sample: 4194304
+    pvs:
+      description: Physical volumes of the volume group.
+      type: list
+      elements: str
+      sample: [/dev/vdb]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils._lvm import apply, observe, plan, report
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            vg=dict(type="str", required=True),
+            thinpool=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            size=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            pvs=dict(type="list", elements="str"),
+            pool_size=dict(type="str"),
+            pool_metadata_size=dict(type="str"),
+            chunk_size=dict(type="str"),
+        ),
+        required_if=[("state", "present", ("size",))],
+        supports_check_mode=True,
+    )
+    run_plan(module, observe, plan, apply, report)
+
+
+if __name__ == "__main__":
+    main()
