@@ -509,11 +509,10 @@ def _option_action(volume_name, state, wanted):
                    keys=[key for key, _value in changes])]
 
 
-def _create_argv(params, bricks):
-    argv = gluster_argv("volume", "create", params["name"], "replica", str(params["replica"]))
-    if params["arbiter"]:
-        argv += ["arbiter", "1"]
-    return argv + [brick.spec for brick in bricks]
+def _layout_argv(params, bricks):
+    """``replica N [arbiter 1] BRICK...``: create and add-brick both say the layout (gluster needs it on add-brick)."""
+    layout = ["replica", str(params["replica"])] + (["arbiter", "1"] if params["arbiter"] else [])
+    return layout + [brick.spec for brick in bricks]
 
 
 def plan(state, params):
@@ -534,15 +533,12 @@ def plan(state, params):
     if volume is None:
         actions.append(Action("create", "create volume %s: replica %d%s, bricks %s" % (
             name, params["replica"], " arbiter 1" if params["arbiter"] else "", " ".join(brick.spec for brick in bricks)),
-            _create_argv(params, bricks)))
+            gluster_argv("volume", "create", name, *_layout_argv(params, bricks))))
     else:
         new_bricks = _brick_growth(state, volume, bricks, params)
         if new_bricks:
-            argv = gluster_argv("volume", "add-brick", name, "replica", str(params["replica"]))
-            if params["arbiter"]:
-                argv += ["arbiter", "1"]
             actions.append(Action("add_brick", "add bricks to %s: %s" % (name, " ".join(brick.spec for brick in new_bricks)),
-                                  argv + [brick.spec for brick in new_bricks]))
+                                  gluster_argv("volume", "add-brick", name, *_layout_argv(params, new_bricks))))
     actions += _option_action(name, state, wanted)
     if params["state"] == "started" and not started:
         actions.append(Action("start", "start volume %s" % name, gluster_argv("volume", "start", name)))
