@@ -1,0 +1,583 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VM disk images on gluster volumes: observe through a short-lived FUSE mount, plan, apply.
+
+Why a FUSE mount for everything but the creation itself: every gfapi open/close (``qemu-img info
+gluster://...``) costs ~10 s in glfs_fini, a FUSE mount ~2 s and ``qemu-img info`` on it ~0.2 s;
+a FUSE file also honours qemu's image locks, so growing an image that a running VM holds fails
+cleanly instead of corrupting it. One mount (read-only in check mode) serves observe, apply and
+the re-observe of a run and is always unmounted at the end.
+
+Why images are never created under their final name: qemu-img create truncates an existing file
+(the gluster driver opens with O_TRUNC). Creation and import write ``.<name>.vmstorage-partial``
+next to the image and hard-link it into place, which fails instead of replacing a file that
+appeared meanwhile; an interrupted run leaves no half image under the final name.
+"""
+
+from __future__ import annotations
+
+import errno
+import grp
+import json
+import os
+import pwd
+import re
+import socket
+import stat
+import tempfile
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
+
+DEFAULT_PORT = 24007
+SECTOR_SIZE = 512
+PARTIAL_SUFFIX = ".vmstorage-partial"
+PROBE_TIMEOUT = 3.0
+# Which preallocation modes qemu-img accepts per image format (qed has none).
+PREALLOCATION_BY_FORMAT = {
+    "qcow2": ("off", "metadata", "falloc", "full"),
+    "raw": ("off", "falloc", "full"),
+    "qed": (),
+}
+# gluster volume names: letters, digits, '-' and '_' (glusterd refuses anything else).
+VOLUME_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Host names and IPv4 addresses; ':' and ',' would break the mount's backup-volfile-servers list.
+SERVER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
+
+
+class Request:
+    """The module parameters, checked and normalised; invalid input raises Refusal."""
+
+    def __init__(self, params):
+        self.volume = params["volume"]
+        self.path = params["path"]
+        self.servers = list(params["servers"])
+        self.port = params["port"]
+        self.format = params["format"]
+        self.preallocation = params["preallocation"]
+        self.state = params["state"]
+        self.source = params["source"]
+        self.source_format = params["source_format"]
+        self.access = params["access"]
+        self.owner = params["owner"]
+        self.group = params["group"]
+        self.allow_delete = params["allow_delete"]
+        self.size = self._parse_size(params["size"])
+        self._check()
+
+    def _parse_size(self, text):
+        if text is None:
+            return None
+        try:
+            size = parse_size(str(text))
+        except ValueError as exc:
+            raise Refusal("unreadable size", repr(text), "an image size", "Give a size like 50G, 512M or a byte count (%s)." % exc) from exc
+        if size <= 0 or size % SECTOR_SIZE:
+            raise Refusal(
+                "size is not a positive multiple of 512 bytes", "%d bytes" % size, "size=%s" % text,
+                "qemu rounds images to 512-byte sectors; give a size like 50G or a multiple of 512.",
+            )
+        return size
+
+    def _check(self):
+        if not VOLUME_NAME.match(self.volume):
+            raise Refusal(
+                "invalid volume name", repr(self.volume), "a gluster volume name",
+                "Use the volume's name as `gluster volume list` shows it (letters, digits, '-', '_').",
+            )
+        self._check_path()
+        if not self.servers:
+            raise Refusal("no volfile server", "servers=[]", "at least one server", "List the gluster nodes, primary first.")
+        for server in self.servers:
+            if not SERVER_NAME.match(server):
+                raise Refusal(
+                    "invalid server name", repr(server), "a host name or IPv4 address",
+                    "Give plain host names (the port goes in `port`; IPv6 literals are not supported).",
+                )
+        allowed = PREALLOCATION_BY_FORMAT[self.format]
+        if self.preallocation is not None and self.preallocation not in allowed:
+            raise Refusal(
+                "preallocation not supported by this format", "format=%s" % self.format, "preallocation=%s" % self.preallocation,
+                "Use one of %s for %s, or leave preallocation unset." % (", ".join(allowed) or "nothing", self.format),
+            )
+
+    def _check_path(self):
+        parts = self.path.split("/")
+        if self.path.startswith("/") or "\0" in self.path or any(part in ("", ".", "..") for part in parts):
+            raise Refusal(
+                "path escapes or is not a plain path inside the volume", repr(self.path), "a file inside volume %s" % self.volume,
+                "Give the path relative to the volume root without '.', '..', empty or leading '/' parts, e.g. images/vm1.qcow2.",
+            )
+
+    @property
+    def directory(self):
+        return os.path.dirname(self.path)
+
+    @property
+    def partial_path(self):
+        return os.path.join(self.directory, "." + os.path.basename(self.path) + PARTIAL_SUFFIX)
+
+    def describe(self):
+        if self.source:
+            what = "%s image imported from %s" % (self.format, self.source)
+        else:
+            what = "%s image of %s" % (self.format, format_size(self.size) if self.size else "unspecified size")
+        return "%s at %s/%s" % (what, self.volume, self.path)
+
+
+class ImageInfo:
+    """What ``qemu-img info --output=json`` says about one image."""
+
+    __slots__ = ("format", "virtual_size", "actual_size", "backing_file")
+
+    def __init__(self, image_format, virtual_size, actual_size=None, backing_file=None):
+        self.format = image_format
+        self.virtual_size = virtual_size
+        self.actual_size = actual_size
+        self.backing_file = backing_file
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        return cls(data["format"], int(data["virtual-size"]), data.get("actual-size"), data.get("backing-filename"))
+
+    def describe(self):
+        return "%s image of %s (%d bytes)" % (self.format, format_size(self.virtual_size), self.virtual_size)
+
+
+def parse_driver_list(help_text):
+    """The format drivers of ``qemu-img --help`` (human text: qemu has no machine format for it)."""
+    for line in help_text.splitlines():
+        if line.startswith("Supported formats:"):
+            return line.split(":", 1)[1].split()
+    return []
+
+
+def parse_mount_errors(log_text):
+    """The error lines of a glusterfs client log, without their timestamps and source locations."""
+    errors = []
+    for line in log_text.splitlines():
+        match = re.match(r"^\[[^\]]*\] E \[[^\]]*\] [^ ]*: (.*)$", line)
+        if match and match.group(1) not in errors:
+            errors.append(match.group(1))
+    return errors
+
+
+class ImageState:
+    """The observed node: the image at the path, its directories, the source, the access route."""
+
+    def __init__(self, mountpoint=None, mount_error=None):
+        self.mountpoint = mountpoint
+        self.mount_error = mount_error
+        self.kind = None  # None (missing), "file", "directory", "symlink", "other"
+        self.image = None
+        self.uid = None
+        self.gid = None
+        self.missing_dirs = []
+        self.blocked_by = None  # a parent component that is a symlink or not a directory
+        self.wanted_uid = None
+        self.wanted_gid = None
+        self.id_error = None
+        self.source = None
+        self.source_error = None
+        self.gfapi = None  # qemu-img has the gluster driver (only looked at when it matters)
+        self.volfile_server = None  # the first server that answered on the glusterd port
+
+    @property
+    def exists(self):
+        return self.kind is not None
+
+    def on_mount(self, relative):
+        return os.path.join(self.mountpoint, relative)
+
+
+def resolve_access(request, state):
+    """'gfapi' or 'fuse': the route qemu-img takes to create or import the image."""
+    if request.access == "auto":
+        return "gfapi" if state.gfapi else "fuse"
+    return request.access
+
+
+def gluster_uri(request, server, path):
+    port = "" if request.port == DEFAULT_PORT else ":%d" % request.port
+    return "gluster://%s%s/%s/%s" % (server, port, request.volume, path)
+
+
+def _server_list(request):
+    return [{"type": "inet", "host": server, "port": str(request.port)} for server in request.servers]
+
+
+def blockdev_spec(request):
+    """The qemu -blockdev spec: the format node over a gluster file node with every server."""
+    node = re.sub(r"[^A-Za-z0-9_-]", "_", "%s-%s" % (request.volume, request.path))[:31]
+    return {
+        "node-name": node,
+        "driver": request.format,
+        "file": {"driver": "gluster", "volume": request.volume, "path": request.path, "server": _server_list(request)},
+    }
+
+
+def json_filename(request):
+    spec = {
+        "driver": request.format,
+        "file": {"driver": "gluster", "volume": request.volume, "path": request.path, "server": _server_list(request)},
+    }
+    return "json:" + json.dumps(spec, separators=(",", ":"))
+
+
+def libvirt_disk_xml(request):
+    hosts = "".join("<host name='%s' port='%d'/>" % (server, request.port) for server in request.servers)
+    return (
+        "<disk type='network' device='disk'><driver name='qemu' type='%s'/>"
+        "<source protocol='gluster' name='%s/%s'>%s</source><target dev='vda' bus='virtio'/></disk>"
+        % (request.format, request.volume, request.path.replace("&", "&amp;").replace("'", "&apos;"), hosts)
+    )
+
+
+def _refuse_unusable(request, state):
+    """Refusals that hold whatever the requested state: unreachable volume, odd path."""
+    if state.mount_error is not None:
+        raise Refusal(
+            "cannot mount the volume", state.mount_error, "volume %s from %s" % (request.volume, ", ".join(request.servers)),
+            "Check that the volume exists and is started (`gluster volume info %s`), that a listed server runs glusterd, "
+            "and that this node resolves every brick host." % request.volume,
+        )
+    if state.blocked_by is not None:
+        raise Refusal(
+            "a parent of the path is not a plain directory", "%s is %s" % state.blocked_by, "path %s" % request.path,
+            "Images stay inside the volume: use a path whose parents are real directories (no symlinks).",
+        )
+    if state.kind in ("directory", "symlink", "other"):
+        raise Refusal(
+            "the path is not a regular file", "a %s at %s/%s" % (state.kind, request.volume, request.path), request.describe(),
+            "Choose another path, or remove what is there yourself.",
+        )
+
+
+def _plan_absent(request, state):
+    if not state.exists:
+        return []
+    if not request.allow_delete:
+        raise Refusal(
+            "will not delete an image without allow_delete", state.image.describe() + " at %s/%s" % (request.volume, request.path),
+            "state=absent", "Set allow_delete: true to delete it; its data is lost for good.",
+        )
+    return [Action("delete", "delete %s at %s/%s" % (state.image.describe(), request.volume, request.path), path=request.path)]
+
+
+def _refuse_mismatch(request, state):
+    """An existing image that the request cannot accept without losing data."""
+    found = "%s at %s/%s" % (state.image.describe(), request.volume, request.path)
+    if state.image.format != request.format:
+        raise Refusal(
+            "an image of another format exists at the path", found, request.describe(),
+            "Never converted in place: choose another path, set format: %s, or convert it yourself (qemu-img convert)." % state.image.format,
+        )
+    if request.size is not None and request.size < state.image.virtual_size:
+        raise Refusal(
+            "will not shrink an image", found, "size %s (%d bytes)" % (format_size(request.size), request.size),
+            "Shrinking loses the data past the new end: set size to at least %d bytes, or shrink it yourself after the guest did." % state.image.virtual_size,
+        )
+    if request.source and request.size is None and state.source is not None and state.image.virtual_size != state.source.virtual_size:
+        raise Refusal(
+            "an image that is not this import exists at the path", found, "import of %s (%s)" % (request.source, state.source.describe()),
+            "An import never overwrites: choose another path, or delete the image first (state: absent, allow_delete: true).",
+        )
+
+
+def _plan_resize(request, state, current_size):
+    if request.size is None or request.size <= current_size:
+        return []
+    argv = ["qemu-img", "resize", "-q", "-f", request.format]
+    if request.preallocation not in (None, "off"):
+        argv.append("--preallocation=%s" % request.preallocation)
+    return [Action(
+        "resize", "grow %s/%s from %s to %s" % (request.volume, request.path, format_size(current_size), format_size(request.size)),
+        argv + [state.on_mount(request.path), str(request.size)],
+    )]
+
+
+def _plan_ownership(request, state):
+    if state.id_error is not None:
+        raise Refusal(
+            "unknown owner or group", state.id_error, "owner=%s group=%s" % (request.owner, request.group),
+            "Create the user/group on this node first, or give numeric ids.",
+        )
+    uid = state.wanted_uid if state.wanted_uid is not None and state.wanted_uid != state.uid else -1
+    gid = state.wanted_gid if state.wanted_gid is not None and state.wanted_gid != state.gid else -1
+    if uid == -1 and gid == -1:
+        return []
+    return [Action("chown", "set owner of %s/%s to %s:%s" % (request.volume, request.path, request.owner or "-", request.group or "-"), uid=uid, gid=gid)]
+
+
+def _plan_new_image(request, state, access):
+    if access == "gfapi" and state.volfile_server is None:
+        raise Refusal(
+            "no volfile server answers", "no glusterd on port %d of %s" % (request.port, ", ".join(request.servers)),
+            "creation through gfapi", "Start glusterd on one of the servers, or use access: fuse.",
+        )
+    target = gluster_uri(request, state.volfile_server, request.partial_path) if access == "gfapi" else state.on_mount(request.partial_path)
+    options = ["-o", "preallocation=%s" % request.preallocation] if request.preallocation else []
+    actions = []
+    if state.missing_dirs:
+        actions.append(Action("mkdir", "create directories %s on volume %s" % (", ".join(state.missing_dirs), request.volume), dirs=list(state.missing_dirs)))
+    if not request.source:
+        if request.size is None:
+            raise Refusal("size missing", "no image at %s/%s" % (request.volume, request.path), "a new image", "Give size (e.g. 50G) or source.")
+        return actions + [Action(
+            "create", "create %s via %s" % (request.describe(), access),
+            ["qemu-img", "create", "-q", "-f", request.format] + options + [target, str(request.size)], partial=request.partial_path,
+        )]
+    if state.source is None:
+        raise Refusal(
+            "cannot read the import source", state.source_error, "import of %s into %s/%s" % (request.source, request.volume, request.path),
+            "Give an existing, readable image file on this node (or a URL qemu-img can open) as source.",
+        )
+    if request.size is not None and request.size < state.source.virtual_size:
+        raise Refusal(
+            "size is smaller than the source", state.source.describe(), "size %s (%d bytes)" % (format_size(request.size), request.size),
+            "Leave size unset to keep the source's size, or give a larger one.",
+        )
+    source_format = ["-f", request.source_format] if request.source_format else []
+    actions.append(Action(
+        "import", "import %s (%s) as %s %s/%s via %s" % (request.source, state.source.describe(), request.format, request.volume, request.path, access),
+        ["qemu-img", "convert", "-q"] + source_format + ["-O", request.format] + options + [request.source, target], partial=request.partial_path,
+    ))
+    return actions + _plan_resize(request, state, state.source.virtual_size)
+
+
+def plan(state, params):
+    """The actions that bring the image to the request (pure), or a Refusal."""
+    request = Request(params)
+    _refuse_unusable(request, state)
+    if request.state == "absent":
+        return _plan_absent(request, state)
+    if state.exists:
+        _refuse_mismatch(request, state)
+        actions = _plan_resize(request, state, state.image.virtual_size)
+    else:
+        actions = _plan_new_image(request, state, resolve_access(request, state))
+    return actions + _plan_ownership(request, state)
+
+
+def _image_summary(state):
+    """The diff/return view of an observed image."""
+    if not state.exists:
+        return {"exists": False, "format": None, "virtual_size": None, "actual_size": None}
+    return {"exists": True, "format": state.image.format, "virtual_size": state.image.virtual_size, "actual_size": state.image.actual_size}
+
+
+def _predicted_summary(request, before):
+    """What a check-mode run expects after its plan (qemu reports actual_size only once written)."""
+    if request.state == "absent":
+        return _image_summary(ImageState())
+    sizes = [request.size or 0]
+    if before.exists:
+        sizes.append(before.image.virtual_size)
+    elif before.source is not None:
+        sizes.append(before.source.virtual_size)
+    actual = before.image.actual_size if before.exists else None
+    return {"exists": True, "format": request.format, "virtual_size": max(sizes), "actual_size": actual}
+
+
+def report(_runner, before, after, params, _actions):
+    """Return values: how to reach the image (URI, json: filename, libvirt XML, -blockdev) and its state."""
+    request = Request(params)
+    summary = _image_summary(after) if after is not None else _predicted_summary(request, before)
+    result = dict(summary)
+    result.update(
+        uri=gluster_uri(request, request.servers[0], request.path),
+        json_filename=json_filename(request),
+        libvirt_disk_xml=libvirt_disk_xml(request),
+        blockdev=blockdev_spec(request),
+        diff={"before": _diff_view(_image_summary(before)), "after": _diff_view(summary)},
+    )
+    return result
+
+
+def _diff_view(summary):
+    return {key: summary[key] for key in ("exists", "format", "virtual_size")}
+
+
+def _resolve_id(name, lookup, attribute):
+    if name is None:
+        return None
+    if name.isdigit():
+        return int(name)
+    return getattr(lookup(name), attribute)
+
+
+def first_answering_server(request):
+    """The first server accepting a TCP connection on the glusterd port (gluster:// URIs take one)."""
+    for server in request.servers:
+        try:
+            with socket.create_connection((server, request.port), timeout=PROBE_TIMEOUT):
+                return server
+        except OSError:
+            continue
+    return None
+
+
+def _observe_path(runner, request, state):
+    parts = request.path.split("/")
+    for depth in range(1, len(parts)):
+        parent = "/".join(parts[:depth])
+        try:
+            info = os.lstat(state.on_mount(parent))
+        except FileNotFoundError:
+            state.missing_dirs = ["/".join(parts[:missing]) for missing in range(depth, len(parts))]
+            return
+        if not stat.S_ISDIR(info.st_mode):
+            state.blocked_by = (parent, "a symlink" if stat.S_ISLNK(info.st_mode) else "not a directory")
+            return
+    try:
+        info = os.lstat(state.on_mount(request.path))
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(info.st_mode):
+        state.kind = "file"
+        state.image = ImageInfo.from_json(runner.run(["qemu-img", "info", "--output=json", "-U", state.on_mount(request.path)]).stdout)
+    else:
+        state.kind = "directory" if stat.S_ISDIR(info.st_mode) else "symlink" if stat.S_ISLNK(info.st_mode) else "other"
+    state.uid, state.gid = info.st_uid, info.st_gid
+
+
+def _observe_source(runner, request, state):
+    if "://" not in request.source and not os.access(request.source, os.R_OK):
+        reason = "is not readable" if os.path.exists(request.source) else "does not exist"
+        state.source_error = "%s %s on this node" % (request.source, reason)
+        return
+    source_format = ["-f", request.source_format] if request.source_format else []
+    result = runner.run(["qemu-img", "info", "--output=json", "-U"] + source_format + [request.source], check=False)
+    if result.rc != 0:
+        state.source_error = "qemu-img cannot open %s: %s" % (request.source, result.stderr.strip())
+    else:
+        state.source = ImageInfo.from_json(result.stdout)
+
+
+def _observe_ids(request, state):
+    try:
+        state.wanted_uid = _resolve_id(request.owner, pwd.getpwnam, "pw_uid")
+        state.wanted_gid = _resolve_id(request.group, grp.getgrnam, "gr_gid")
+    except KeyError as exc:
+        state.id_error = "no such user or group on this node: %s" % exc
+
+
+class VolumeSession:
+    """One FUSE mount of the volume shared by observe, apply and the re-observe of a module run.
+
+    Use as a context manager: the volume is mounted on first observe (read-only for check mode)
+    and unmounted, its private directory removed, when the block ends, whatever happened. Nothing
+    is ever removed recursively: a directory still mounted cannot be deleted by rmdir.
+    """
+
+    def __init__(self, read_only):
+        self.read_only = read_only
+        self.runner = None
+        self.workdir = None
+        self.mountpoint = None
+        self.mounted = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    @property
+    def log_path(self):
+        return os.path.join(self.workdir, "client.log")
+
+    def _mount(self, runner, request):
+        """Mount the volume unless mounted; the error text when it fails, else None."""
+        if self.mounted:
+            return None
+        self.runner = runner
+        if self.workdir is None:
+            self.workdir = tempfile.mkdtemp(prefix="vmstorage-qemu-")
+            self.mountpoint = os.path.join(self.workdir, "volume")
+            os.mkdir(self.mountpoint, 0o700)
+        options = ["log-file=%s" % self.log_path]
+        if len(request.servers) > 1:
+            options.append("backup-volfile-servers=%s" % ":".join(request.servers[1:]))
+        if request.port != DEFAULT_PORT:
+            options.append("server-port=%d" % request.port)
+        if self.read_only:
+            options.append("ro")
+        source = "%s:/%s" % (request.servers[0], request.volume)
+        result = runner.run(["mount", "-t", "glusterfs", "-o", ",".join(options), source, self.mountpoint], check=False)
+        if result.rc != 0:
+            errors = []
+            if os.path.exists(self.log_path):
+                with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                    errors = parse_mount_errors(log.read())
+            detail = "; ".join(errors) or (result.stderr or result.stdout).strip()
+            return "mount -t glusterfs %s failed (exit code %d): %s" % (source, result.rc, detail)
+        self.mounted = True
+        return None
+
+    def close(self):
+        """Unmount (lazily if busy) and remove the private directory; never raises."""
+        if self.mounted:
+            if self.runner.run(["umount", self.mountpoint], check=False).rc != 0:
+                self.runner.run(["umount", "-l", self.mountpoint], check=False)
+            self.mounted = False
+        if self.workdir is not None:
+            for remove, path in ((os.remove, self.log_path), (os.rmdir, self.mountpoint), (os.rmdir, self.workdir)):
+                try:
+                    remove(path)
+                except OSError:
+                    pass
+
+    def observe(self, runner, params):
+        request = Request(params)
+        mount_error = self._mount(runner, request)
+        state = ImageState(self.mountpoint, mount_error)
+        if state.mount_error is not None:
+            return state
+        _observe_path(runner, request, state)
+        if request.state == "absent":
+            return state
+        _observe_ids(request, state)
+        if request.source:
+            _observe_source(runner, request, state)
+        if not state.exists and request.access != "fuse":
+            help_text = runner.run(["qemu-img", "--help"], check=False).stdout
+            state.gfapi = "gluster" in parse_driver_list(help_text)
+            if resolve_access(request, state) == "gfapi":
+                state.volfile_server = first_answering_server(request)
+        return state
+
+    def apply(self, runner, state, params, actions):
+        request = Request(params)
+        for action in actions:
+            if action.kind == "mkdir":
+                for directory in action.params["dirs"]:
+                    os.mkdir(state.on_mount(directory))
+            elif action.kind in ("create", "import"):
+                _write_then_link(runner, state, request, action)
+            elif action.kind == "resize":
+                runner.run(action.argv)
+            elif action.kind == "chown":
+                os.chown(state.on_mount(request.path), action.params["uid"], action.params["gid"])
+            elif action.kind == "delete":
+                os.unlink(state.on_mount(request.path))
+
+
+def _write_then_link(runner, state, request, action):
+    """Run qemu-img on the partial name, then hard-link it into place (never replacing a file)."""
+    partial = state.on_mount(action.params["partial"])
+    try:
+        runner.run(action.argv)
+        try:
+            os.link(partial, state.on_mount(request.path))
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                raise RuntimeError("a file appeared at %s/%s during this run; it was left untouched and the new image discarded" % (
+                    request.volume, request.path)) from exc
+            raise
+    finally:
+        if os.path.lexists(partial):
+            os.unlink(partial)

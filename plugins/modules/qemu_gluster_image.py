@@ -1,0 +1,280 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: qemu_gluster_image
+short_description: A VM disk image on a GlusterFS volume, created, grown, imported or deleted without ever truncating one
+version_added: 0.1.0
+description:
+  - Ensures a qcow2, raw or qed disk image exists at O(path) inside the gluster volume O(volume), with at least
+    O(size), and returns every way a hypervisor reaches it with failover over all O(servers) (gluster URI, qemu
+    C(json:) filename, libvirt C(<disk>) XML, qemu C(-blockdev) spec).
+  - Never truncates an image. An existing image of the requested format and size is left alone; a larger O(size)
+    grows it with C(qemu-img resize); a smaller size or another format is refused with a message. New images are
+    written under a hidden partial name next to the target and hard-linked into place, so an image that appears
+    meanwhile is never replaced and an interrupted run leaves no half image under the final name.
+  - Every run mounts the volume with FUSE on a private temporary directory (C(mount -t glusterfs) with
+    C(backup-volfile-servers) for the servers after the first; read-only in check mode) and looks at the image with
+    C(qemu-img info --output=json -U). That existence check is what a re-run costs, about 2.5 s (mount ~2.2 s,
+    info ~0.2 s, umount ~0.1 s); the mount is always unmounted and its directory removed, also on failure.
+    Opening an image through gfapi instead would cost ~10 s per open/close (glfs_fini).
+  - Growing, ownership changes and deletion go through that FUSE mount, which honours qemu's image locks, so growing
+    an image a running VM holds fails instead of corrupting it. O(access) chooses how a new image is created or
+    imported.
+author:
+  - vmstorage.gluster developers (@vmstorage)
+extends_documentation_fragment:
+  - vmstorage.gluster.attributes
+options:
+  volume:
+    description: Name of the gluster volume that holds the image.
+    type: str
+    required: true
+  path:
+    description:
+      - Path of the image file relative to the volume root, for example V(disk.img) or V(images/vm1.qcow2).
+      - Must stay inside the volume; a leading C(/), C(.) or C(..) parts, or a parent that is a symlink are refused.
+        Missing parent directories are created.
+    type: str
+    required: true
+  servers:
+    description:
+      - Gluster servers to fetch the volume file from; the first is the primary, the others are backup volfile
+        servers for the FUSE mount and appear in every returned form for failover.
+      - Host names or IPv4 addresses; this node must also resolve the host names of every brick.
+    type: list
+    elements: str
+    required: true
+  port:
+    description: glusterd port of every server.
+    type: int
+    default: 24007
+  size:
+    description:
+      - Virtual size of the image, with binary units as qemu-img takes them (V(50G), V(512M), V(1T), or bytes);
+        a multiple of 512 bytes.
+      - Required to create an image without O(source). With O(source), a size larger than the source's grows the
+        imported image.
+      - A larger size than an existing image grows it; a smaller one is refused (shrinking loses data).
+    type: str
+  format:
+    description:
+      - Image format. An existing image of another format is refused, never converted.
+    type: str
+    choices: [qcow2, raw, qed]
+    default: qcow2
+  preallocation:
+    description:
+      - Preallocation mode for creation, import and growth; unset means qemu's default (V(off)).
+      - V(qcow2) takes V(off), V(metadata), V(falloc), V(full); V(raw) takes V(off), V(falloc), V(full); V(qed) takes
+        none. Other combinations are refused. It is not compared on existing images.
+    type: str
+    choices: ['off', metadata, falloc, full]
+  state:
+    description:
+      - V(present) creates, imports or grows the image; V(absent) deletes it (needs O(allow_delete)).
+    type: str
+    choices: [present, absent]
+    default: present
+  allow_delete:
+    description:
+      - Allow O(state=absent) to delete an existing image. Without it, deleting an existing image is refused.
+    type: bool
+    default: false
+  source:
+    description:
+      - An image file on this node, or a URL qemu-img can open (http, https, ...), to import with
+        C(qemu-img convert) into the requested O(format) when no image exists at O(path) yet.
+      - An import never overwrites. When an image exists at O(path), it counts as this import if it has the requested
+        format and the source's virtual size (or O(size)); anything else is refused.
+    type: str
+  source_format:
+    description:
+      - Format of O(source). Unset lets qemu-img probe it; set it for raw sources, whose probing qemu warns about.
+    type: str
+  access:
+    description:
+      - How a new image is created or imported. V(gfapi) uses qemu's gluster block driver with a C(gluster://) URI to
+        the first server that answers on O(port) (~10 s extra per open/close). V(fuse) uses the FUSE mount.
+        V(auto) uses gfapi when C(qemu-img --help) lists the C(gluster) driver, else FUSE (QEMU 11.1 and later and
+        RHEL's qemu have no gluster driver).
+      - The existence check, growth, ownership and deletion always use the FUSE mount.
+    type: str
+    choices: [auto, gfapi, fuse]
+    default: auto
+  owner:
+    description:
+      - User (name or uid) to own the image file, usually the hypervisor's qemu user (V(libvirt-qemu) on Debian,
+        V(qemu) on RHEL). Unset leaves ownership alone (files are created by root).
+      - An alternative is the volume options C(storage.owner-uid)/C(storage.owner-gid), which set the owner of the
+        brick roots for qemu; they do not change files created by root.
+    type: str
+  group:
+    description: Group (name or gid) to own the image file; unset leaves it alone.
+    type: str
+notes:
+  - Needs C(mount.glusterfs) (glusterfs-client) and C(qemu-img) (qemu-utils) on the node; V(gfapi) access also needs
+    qemu's gluster block driver (Debian C(qemu-block-extra)).
+  - The returned forms assume the volume and image path stay as given; C(libvirt_disk_xml) uses target C(vda) on
+    virtio, change it when the domain has other disks.
+seealso:
+  - name: QEMU gluster block driver
+    description: The C(json:) and C(-blockdev) forms with several servers.
+    link: https://www.qemu.org/docs/master/system/qemu-block-drivers.html
+"""
+
+EXAMPLES = r"""
+- name: A 50 GiB qed disk for mapserver, failover over node1 and node2
+  vmstorage.gluster.qemu_gluster_image:
+    volume: mapserver
+    path: disk.img
+    servers: [nod-1, nod-2, nod-3]
+    format: qed
+    size: 50G
+  register: disk
+
+- name: Use it in a libvirt domain
+  ansible.builtin.debug:
+    msg: "{{ disk.libvirt_disk_xml }}"
+
+- name: Grow it to 80 GiB (growing is never destructive)
+  vmstorage.gluster.qemu_gluster_image:
+    volume: mapserver
+    path: disk.img
+    servers: [nod-1, nod-2, nod-3]
+    format: qed
+    size: 80G
+
+- name: Import a cloud image as qcow2, owned by qemu, through FUSE
+  vmstorage.gluster.qemu_gluster_image:
+    volume: webvm
+    path: images/root.qcow2
+    servers: [nod-1, nod-2]
+    source: /var/tmp/debian-12-genericcloud-amd64.qcow2
+    source_format: qcow2
+    size: 20G
+    access: fuse
+    owner: libvirt-qemu
+    group: kvm
+
+- name: Delete an image (its data is lost)
+  vmstorage.gluster.qemu_gluster_image:
+    volume: webvm
+    path: images/old.qcow2
+    servers: [nod-1]
+    state: absent
+    allow_delete: true
+"""
+
+RETURN = r"""
+actions:
+  description: What the run did, or in check mode would do, one line per step; empty when nothing changed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create qed image of 50 GiB at mapserver/disk.img via gfapi"]
+exists:
+  description: Whether the image exists after the run (predicted in check mode).
+  returned: success
+  type: bool
+  sample: true
+format:
+  description: Format of the image as qemu-img reports it; null when absent.
+  returned: success
+  type: str
+  sample: qed
+virtual_size:
+  description: Virtual size of the image in bytes; null when absent.
+  returned: success
+  type: int
+  sample: 53687091200
+actual_size:
+  description: Bytes the image occupies as qemu-img reports them; null when absent or not yet written (check mode).
+  returned: success
+  type: int
+  sample: 266240
+uri:
+  description: The C(gluster://) URI of the image on the first server (the URI form takes only one server).
+  returned: success
+  type: str
+  sample: gluster://nod-1/mapserver/disk.img
+json_filename:
+  description: A qemu C(json:) filename with every server, for C(qemu-img) and C(-drive file=) with failover.
+  returned: success
+  type: str
+  sample: >-
+    json:{"driver":"qed","file":{"driver":"gluster","volume":"mapserver","path":"disk.img",
+    "server":[{"type":"inet","host":"nod-1","port":"24007"},{"type":"inet","host":"nod-2","port":"24007"}]}}
+libvirt_disk_xml:
+  description: A libvirt C(<disk type='network'>) element with one C(<host>) per server and target C(vda) on virtio.
+  returned: success
+  type: str
+  sample: >-
+    <disk type='network' device='disk'><driver name='qemu' type='qed'/><source protocol='gluster' name='mapserver/disk.img'>
+    <host name='nod-1' port='24007'/><host name='nod-2' port='24007'/></source><target dev='vda' bus='virtio'/></disk>
+blockdev:
+  description: A qemu C(-blockdev) spec (format node over a gluster file node with every server); pass it as C(to_json).
+  returned: success
+  type: dict
+  sample:
+    node-name: mapserver-disk_img
+    driver: qed
+    file:
+      driver: gluster
+      volume: mapserver
+      path: disk.img
+      server:
+        - {type: inet, host: nod-1, port: "24007"}
+        - {type: inet, host: nod-2, port: "24007"}
+diff:
+  description: Before and after (predicted in check mode) as exists, format and virtual_size.
+  returned: diff mode
+  type: dict
+  sample:
+    before: {exists: true, format: qed, virtual_size: 53687091200}
+    after: {exists: true, format: qed, virtual_size: 85899345920}
+found:
+  description: On a refusal, what was found on the node.
+  returned: failure
+  type: str
+requested:
+  description: On a refusal, what was asked for.
+  returned: failure
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
+from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import VolumeSession, plan, report
+
+ARGUMENT_SPEC = dict(
+    volume=dict(type="str", required=True),
+    path=dict(type="str", required=True),
+    servers=dict(type="list", elements="str", required=True),
+    port=dict(type="int", default=24007),
+    size=dict(type="str"),
+    format=dict(type="str", choices=["qcow2", "raw", "qed"], default="qcow2"),
+    preallocation=dict(type="str", choices=["off", "metadata", "falloc", "full"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    allow_delete=dict(type="bool", default=False),
+    source=dict(type="str"),
+    source_format=dict(type="str"),
+    access=dict(type="str", choices=["auto", "gfapi", "fuse"], default="auto"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    with VolumeSession(read_only=module.check_mode) as session:
+        run_plan(module, session.observe, plan, session.apply, report)
+
+
+if __name__ == "__main__":
+    main()
