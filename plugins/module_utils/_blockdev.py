@@ -108,6 +108,12 @@ def holders(rdev):
         return []
 
 
+def size_bytes(rdev):
+    """The size of a block device in bytes (/sys/dev/block/M:m/size counts 512-byte sectors)."""
+    with open("/sys/dev/block/%d:%d/size" % (os.major(rdev), os.minor(rdev)), encoding="ascii") as handle:
+        return int(handle.read().strip()) * 512
+
+
 def head_is_blank(path, length=HEAD_BYTES):
     with open(path, "rb") as handle:
         return not handle.read(length).strip(b"\0")

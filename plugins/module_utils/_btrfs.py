@@ -19,6 +19,7 @@ import stat
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size
 
 FSTYPE = "btrfs"
 DEFAULT_MOUNT_OPTIONS = ["nodatacow", "autodefrag"]
@@ -53,10 +54,13 @@ _ABSENCE_OPTIONS = {
 # Requested spellings the kernel reports otherwise.
 _REPORTED_AS = {"compress": "compress=zlib", "compress-force": "compress-force=zlib", "discard=sync": "discard",
                 "compress=none": "compress=no"}
-# Off-by-default btrfs features the kernel keeps across a remount: when no longer requested they
-# are switched off with these options, so the live mount follows fstab both ways.
+# Off-by-default features a remount would keep: when no longer requested they are switched off
+# with these options, so the live mount follows fstab both ways. btrfs keeps its own options across
+# a remount; the kernel keeps atime flags unless one is given.
 _SWITCH_OFF = {"autodefrag": "noautodefrag", "nodatacow": "datacow", "nodatasum": "datasum",
-               "compress": "compress=no", "compress-force": "compress=no"}
+               "compress": "compress=no", "compress-force": "compress=no", "noatime": "relatime",
+               "nodiratime": "diratime", "ro": "rw", "noexec": "exec", "nosuid": "suid", "nodev": "dev",
+               "sync": "async", "lazytime": "nolazytime"}
 # What a requested option also covers: nodatacow implies nodatasum.
 _IMPLIES = {"nodatacow": ("nodatasum",)}
 
@@ -127,6 +131,16 @@ def options_after_remount(live, options):
         for token in (option,) + _IMPLIES.get(option, ()):
             result = [kept for kept in result if _key(kept) != _key(token)] + [token]
     return result
+
+
+def parse_dump_super(text):
+    """The ``key value`` lines of ``btrfs inspect-internal dump-super`` (no machine format exists)."""
+    fields = {}
+    for line in text.splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2:
+            fields.setdefault(parts[0], parts[1].strip())
+    return fields
 
 
 def parse_mode(mode):
@@ -202,6 +216,8 @@ class BrickState:
         self.fs_has_data = fields.get("fs_has_data")
         self.owner_uid = fields.get("owner_uid")
         self.group_gid = fields.get("group_gid")
+        self.super = fields.get("super", {})          # dump-super fields of the btrfs on the device
+        self.device_bytes = fields.get("device_bytes")
 
     @property
     def mounted_here(self):
@@ -242,6 +258,9 @@ def observe(runner, params):
         if fields["device_kind"] == "block":
             device = _blockdev.probe(runner, os.path.realpath(params["device"]))
             fields["device"] = device
+            fields["device_bytes"] = _blockdev.size_bytes(device.rdev)
+            if device.fstype == FSTYPE:
+                fields["super"] = parse_dump_super(runner.run(["btrfs", "inspect-internal", "dump-super", device.path]).stdout)
             fields["device_mounts"] = [mount.mount_point for mount in mounts
                                        if mount.source.startswith("/") and _blockdev.device_number(mount.source) == device.rdev]
     if params["state"] == "present":
@@ -445,9 +464,33 @@ def _plan_present(state, params):
                 "Unmount it (state: unmounted), then run with state: present to mount it with the new options.",
             )
         if drift.remount:
-            actions.append(Action("remount", "remount %s with %s" % (path, ",".join(drift.remount)),
-                                  ["mount", "-o", "remount," + ",".join(drift.remount), path], options=drift.remount))
-    return actions + _brick_dir_action(state, params)
+            # Source and target both given: mount(8) then passes exactly these options instead of
+            # merging them with the live ones (a merged "noatime,relatime" would keep noatime).
+            wanted = kernel_options(params["mount_options"])
+            options = wanted + [off for off in drift.remount if off not in wanted]
+            actions.append(Action("remount", "remount %s to apply %s" % (path, ",".join(drift.remount)),
+                                  ["mount", "-o", ",".join(["remount"] + options), state.device.path, path],
+                                  requested=list(params["mount_options"]), changes=drift.remount))
+    return actions + _grow_action(state, params, new_fs) + _brick_dir_action(state, params)
+
+
+def _grow_action(state, params, new_fs):
+    """Grow a single-device btrfs to its device (after its LV grew); a shrunk device is refused."""
+    if new_fs or state.super.get("num_devices") != "1" or not state.super.get("dev_item.total_bytes", "").isdigit():
+        return []
+    fs_bytes = int(state.super["dev_item.total_bytes"])
+    sector = int(state.super.get("sectorsize", "4096"))
+    usable = state.device_bytes // sector * sector
+    if usable < fs_bytes:
+        raise Refusal(
+            "device is smaller than its filesystem", "%s of %d bytes holding btrfs of %d bytes" % (params["device"], usable, fs_bytes),
+            "a mounted brick", "Give the device back its size (lvextend) before mounting; btrfs would fail reading past its end.",
+        )
+    if usable == fs_bytes:
+        return []
+    path = os.path.normpath(params["path"])
+    return [Action("grow", "grow btrfs on %s from %s to %s" % (state.device.path, format_size(fs_bytes), format_size(usable)),
+                   ["btrfs", "filesystem", "resize", "max", path])]
 
 
 def _plan_removal(state, params):
@@ -518,7 +561,7 @@ def _apply_brick_dir(action):
 
 def _check_remount(action):
     mount = _fstab.mount_at(_fstab.read_mounts(), action.argv[-1])
-    drift = option_drift(action.params["options"], mount.options if mount else [])
+    drift = option_drift(action.params["requested"], mount.options if mount else [])
     if drift.remount:
         raise CommandError(action.argv, 0, "", "the kernel still reports %s; %s did not take effect without an unmount"
                            % (",".join(mount.options if mount else []), ",".join(drift.remount)))
@@ -570,7 +613,7 @@ def _predict(before, params, actions):
         elif action.kind == "mount":
             facts.update(mounted=True, mount_options=kernel_options(params["mount_options"]))
         elif action.kind == "remount":
-            facts["mount_options"] = options_after_remount(facts["mount_options"], action.params["options"])
+            facts["mount_options"] = options_after_remount(facts["mount_options"], action.params["changes"])
         elif action.kind == "umount":
             facts.update(mounted=False, mount_options=[])
     return facts, fstab_text

@@ -26,7 +26,7 @@ description:
     byte for byte. The line uses C(0 0) for the dump and pass fields by default, as C(fsck.btrfs) does nothing.
   - Every refusal happens before anything runs, in check mode too, and leaves the node unchanged.
 author:
-  - vmstorage.gluster developers
+  - vmstorage.gluster developers (@vmstorage)
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
 options:
