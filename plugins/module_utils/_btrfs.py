@@ -302,6 +302,12 @@ def _check_present_params(state, params):
             "brick_dir must be a subdirectory of the mount point", repr(params.get("brick_dir")), "brick_dir",
             "Give a relative path without '.' or '..' parts, such as 'data' (gluster refuses a brick that is the mount point).",
         )
+    options = kernel_options(params["mount_options"])
+    compressing = [option for option in options if _key(option) in ("compress", "compress-force") and option != "compress=no"]
+    if compressing and "nodatacow" in options:
+        # The kernel turns nodatacow off when compression is set: the two would never converge.
+        raise Refusal("nodatacow and compression exclude each other in btrfs", ",".join(params["mount_options"]), "mount_options",
+                      "Keep nodatacow (VM images) or compression, not both.")
     if params.get("mode") is not None and parse_mode(params["mode"]) is None:
         raise Refusal("invalid mode", repr(params["mode"]), "mode", "Give an octal mode such as '0755'.")
     for name, found in (("owner", state.owner_uid), ("group", state.group_gid)):
