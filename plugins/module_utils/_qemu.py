@@ -99,7 +99,8 @@ class Request:
         if self.preallocation is not None and self.preallocation not in allowed:
             raise Refusal(
                 "preallocation not supported by this format", "format=%s" % self.format, "preallocation=%s" % self.preallocation,
-                "Use one of %s for %s, or leave preallocation unset." % (", ".join(allowed) or "nothing", self.format),
+                "Use one of %s for %s, or leave preallocation unset." % (", ".join(allowed), self.format) if allowed
+                else "%s images take no preallocation: leave it unset." % self.format,
             )
 
     def _check_path(self):
@@ -146,19 +147,21 @@ class ImageInfo:
         return "%s image of %s (%d bytes)" % (self.format, format_size(self.virtual_size), self.virtual_size)
 
 
-def parse_driver_list(help_text):
-    """The format drivers of ``qemu-img --help`` (human text: qemu has no machine format for it)."""
-    for line in help_text.splitlines():
-        if line.startswith("Supported formats:"):
-            return line.split(":", 1)[1].split()
-    return []
+# qemu has no machine-readable driver list and ``qemu-img --help`` names module drivers even when
+# their module is not installed; opening the driver without options answers at once either way.
+GLUSTER_DRIVER_PROBE = ["qemu-img", "info", "--image-opts", "driver=gluster"]
+
+
+def gluster_driver_present(probe_stderr):
+    """Whether qemu-img loaded its gluster driver, from the stderr of GLUSTER_DRIVER_PROBE."""
+    return "Unknown driver 'gluster'" not in probe_stderr
 
 
 def parse_mount_errors(log_text):
     """The error lines of a glusterfs client log, without their timestamps and source locations."""
     errors = []
     for line in log_text.splitlines():
-        match = re.match(r"^\[[^\]]*\] E \[[^\]]*\] [^ ]*: (.*)$", line)
+        match = re.match(r"^\[[^\]]*\] E (?:\[[^\]]*\] )+[^ ]+: (.*)$", line)
         if match and match.group(1) not in errors:
             errors.append(match.group(1))
     return errors
@@ -544,8 +547,7 @@ class VolumeSession:
         if request.source:
             _observe_source(runner, request, state)
         if not state.exists and request.access != "fuse":
-            help_text = runner.run(["qemu-img", "--help"], check=False).stdout
-            state.gfapi = "gluster" in parse_driver_list(help_text)
+            state.gfapi = gluster_driver_present(runner.run(GLUSTER_DRIVER_PROBE, check=False).stderr)
             if resolve_access(request, state) == "gfapi":
                 state.volfile_server = first_answering_server(request)
         return state

@@ -100,7 +100,7 @@ options:
     description:
       - How a new image is created or imported. V(gfapi) uses qemu's gluster block driver with a C(gluster://) URI to
         the first server that answers on O(port) (~10 s extra per open/close). V(fuse) uses the FUSE mount.
-        V(auto) uses gfapi when C(qemu-img --help) lists the C(gluster) driver, else FUSE (QEMU 11.1 and later and
+        V(auto) uses gfapi when qemu-img can load its C(gluster) driver, else FUSE (QEMU 11.1 and later and
         RHEL's qemu have no gluster driver).
       - The existence check, growth, ownership and deletion always use the FUSE mount.
     type: str
