@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """ssh ProxyCommand guard of the vmstorage lab (used with ProxyUseFdpass=yes).
 
-    connect.py NETNS HOST PORT
+    python3 connect.py NETNS HOST PORT
 
 Refuses unless the calling process is inside the lab's network namespace NETNS, so that no
 packet for a lab address ever leaves through the root namespace (where the lab subnet would

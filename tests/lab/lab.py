@@ -1,0 +1,1061 @@
+"""vmstorage.gluster test lab: three User-mode Linux guests (node1..node3) in a private network
+namespace. See docs/lab.md.
+
+    lab up            build the guest image once (cached), boot node1..node3, wait until ready
+    lab down          stop everything the lab made, then prove nothing is left (check-clean)
+    lab reset         fresh roots and blank data disks on every node, guests booted and ready
+    lab run CMD...    run a controller command (ansible-playbook, molecule, pytest) in the lab netns
+    lab ssh NODE [CMD...]
+    lab inventory     print the Ansible inventory path
+    lab status        each node, PID, address, up/down
+    lab check-clean   prove no process, link, namespace, mount or loop device of the lab is left
+
+Environment: VMSTORAGE_LAB (lab name, default "lab"), VMSTORAGE_LAB_DIR (state base,
+default /var/tmp/vmstorage-lab), VMSTORAGE_LAB_CACHE (image cache, default
+/var/cache/vmstorage-lab), VMSTORAGE_LAB_SUBNET (e.g. 10.77.3.0/24; default derived from the name),
+VMSTORAGE_LAB_MIRROR (Debian mirror; default taken from the host's apt sources),
+VMSTORAGE_LAB_BOOT_TIMEOUT (seconds, default 300).
+Python 3 standard library only.
+"""
+import contextlib
+import fcntl
+import glob
+import hashlib
+import inspect
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+GUEST_DIR = os.path.join(HERE, "guest")
+SUITE = "bookworm"
+NODES = ("node1", "node2", "node3")
+DISKS = ("vdb", "vdc")  # ubd1, ubd2 in the guest -> ubdb, ubdc -> /dev/vdb, /dev/vdc (udev rule)
+DISK_SIZE = 8 * 1024 ** 3
+IMAGE_SIZE = "4G"
+GUEST_MEM = "1024M"
+UML_MODULES = "/usr/lib/uml/modules"
+BRIDGE = "vmsg-br"
+HOST_PACKAGES = ("user-mode-linux", "uml-utilities", "debootstrap", "debian-archive-keyring",
+                 "e2fsprogs", "iproute2", "openssh-client", "util-linux", "ca-certificates", "gcc", "libc6-dev")
+GLOBAL_LOCK = "/run/vmstorage-lab.lock"  # serialises `ip netns add/del` and the /run/netns mount
+NETNS_MOUNT_MARKER = "/run/vmstorage-lab.netns-mount"  # a lab made the /run/netns bind mount
+SAFE_PATH = re.compile(r"/[A-Za-z0-9_./+-]*")
+T0 = time.monotonic()
+
+
+class LabError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# configuration, logging, small helpers
+
+
+class Lab:
+    def __init__(self):
+        self.name = os.environ.get("VMSTORAGE_LAB") or "lab"
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,19}", self.name):
+            raise LabError("VMSTORAGE_LAB=%r: use 1-20 of [a-z0-9-]" % self.name)
+        self.netns = "vmsg-" + self.name
+        self.base = os.path.abspath(os.environ.get("VMSTORAGE_LAB_DIR") or "/var/tmp/vmstorage-lab")
+        self.state = os.path.join(self.base, self.name)
+        self.cache = os.path.abspath(os.environ.get("VMSTORAGE_LAB_CACHE") or "/var/cache/vmstorage-lab")
+        for p in (self.state, self.cache):
+            if not SAFE_PATH.fullmatch(p):
+                raise LabError("path %r: only [A-Za-z0-9_./+-] allowed (it goes on kernel command lines)" % p)
+        if len(self.state) > 80:
+            raise LabError("state dir %s is too long for unix socket paths" % self.state)
+        self.prefix = subnet_prefix(self.name)
+        self.gateway = self.prefix + ".1"
+        self.log_path = os.path.join(self.state, "lab.log")
+        self.state_file = os.path.join(self.state, "state.json")
+        self.inventory = os.path.join(self.state, "inventory.yml")
+        self.ssh_config = os.path.join(self.state, "ssh_config")
+        self.known_hosts = os.path.join(self.state, "known_hosts")
+        self.connect = os.path.join(self.state, "connect.py")
+        self.cp_dir = os.path.join(self.state, "cp")
+        self.uml_dir = os.path.join(self.state, "uml")
+        self.key = os.path.join(self.cache, "ssh", "id_ed25519")
+        self._log = None
+
+    def ip(self, node):
+        return "%s.%d" % (self.prefix, 10 + NODES.index(node) + 1)
+
+    def mac(self, node):
+        a, b = self.prefix.split(".")[1:3]
+        return "02:76:6d:%02x:%02x:%02x" % (int(a), int(b), NODES.index(node) + 1)
+
+    def node_dir(self, node):
+        return os.path.join(self.state, node)
+
+    # logging -----------------------------------------------------------------------------
+    def log(self, msg):
+        if self._log is None:
+            if not os.path.isdir(self.state):  # read-only commands on a lab never started
+                return
+            self._log = open(self.log_path, "a", buffering=1)
+        self._log.write("%s [%d] %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), os.getpid(), msg))
+
+    def logfile(self):
+        self.log("")
+        return self._log
+
+    def progress(self, msg):
+        line = "[%s %5.1fs] %s" % (self.name, time.monotonic() - T0, msg)
+        print(line, flush=True)
+        self.log(line)
+
+    def run(self, cmd, check=True, timeout=120, stream=False, quiet=False):
+        """Run argv; output goes to the log (stream=True: straight into the log file)."""
+        self.log("$ " + " ".join(cmd))
+        try:
+            if stream:
+                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=self.logfile(),
+                                   stderr=subprocess.STDOUT, timeout=timeout, check=False)
+                out = ""
+            else:
+                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=timeout, text=True, check=False)
+                out = p.stdout
+                if out and not quiet:
+                    self.log(out.rstrip("\n"))
+        except subprocess.TimeoutExpired:
+            raise LabError("timed out after %ss: %s" % (timeout, " ".join(cmd)))
+        except FileNotFoundError:
+            raise LabError("command not found: %s" % cmd[0])
+        if p.returncode != 0:
+            self.log("-> rc %d" % p.returncode)
+            if check:
+                tail = ("\n" + out.strip()[-800:]) if out.strip() else ""
+                raise LabError("failed (rc %d): %s%s\n(log: %s)" % (p.returncode, " ".join(cmd), tail, self.log_path))
+        return p.returncode, out
+
+    # network namespace -----------------------------------------------------------------------
+    def netns_path(self):
+        return "/run/netns/" + self.netns
+
+    def netns_id(self):
+        try:
+            st = os.stat(self.netns_path())
+        except OSError:
+            return None
+        return [st.st_dev, st.st_ino]
+
+    def inside(self):
+        nid = self.netns_id()
+        return nid is not None and nid == ns_id_of("self")
+
+    def in_ns(self, cmd):
+        return list(cmd) if self.inside() else ["ip", "netns", "exec", self.netns] + list(cmd)
+
+    def ssh_cmd(self, node, *remote, timeout=None):
+        cmd = ["ssh", "-F", self.ssh_config]
+        if timeout:
+            cmd += ["-o", "ConnectTimeout=%d" % timeout]
+        return self.in_ns(cmd + [node] + list(remote))
+
+    def env(self):
+        env = dict(os.environ)
+        env.update({
+            "VMSTORAGE_LAB": self.name,
+            "VMSTORAGE_LAB_DIR": self.base,
+            "VMSTORAGE_LAB_STATE_DIR": self.state,
+            "VMSTORAGE_LAB_CACHE": self.cache,
+            "VMSTORAGE_LAB_NETNS": self.netns,
+            "VMSTORAGE_LAB_INVENTORY": self.inventory,
+            "VMSTORAGE_LAB_SSH_CONFIG": self.ssh_config,
+            "VMSTORAGE_LAB_SSH_KEY": self.key,
+            "ANSIBLE_INVENTORY": self.inventory,
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": self.cp_dir,
+        })
+        return env
+
+    # state -----------------------------------------------------------------------------------
+    def load(self):
+        try:
+            with open(self.state_file) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def save(self, st):
+        os.makedirs(self.state, exist_ok=True)
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(st, f, indent=1, sort_keys=True)
+        os.replace(tmp, self.state_file)
+
+
+def subnet_prefix(name):
+    s = os.environ.get("VMSTORAGE_LAB_SUBNET")
+    if s:
+        m = re.fullmatch(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0/24", s)
+        if not m or any(int(x) > 255 for x in m.groups()):
+            raise LabError("VMSTORAGE_LAB_SUBNET=%r: want A.B.C.0/24" % s)
+        return ".".join(m.groups())
+    h = hashlib.sha256(name.encode()).digest()
+    return "10.%d.%d" % (64 + h[0] % 64, h[1])
+
+
+def ns_id_of(pid):
+    try:
+        st = os.stat("/proc/%s/ns/net" % pid)
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino]
+
+
+def proc_stat(pid):
+    """(state, ppid, starttime, session id) of a process, or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(")") + 2:].split()
+    return fields[0], int(fields[1]), int(fields[19]), int(fields[3])
+
+
+def alive(pid, start=None):
+    s = proc_stat(pid)
+    if s is None or s[0] in ("Z", "X"):
+        return False
+    return start is None or s[2] == start
+
+
+def all_pids():
+    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
+
+
+def guest_processes(nodes):
+    """{pid: starttime} of every host process of the guests: each UML main process (recorded PID,
+    a session leader: started with setsid) and all processes of its session, which includes UML's
+    helpers and per-guest-process children even when the main process already died (orphans keep
+    the tap and memory), plus their descendants."""
+    sessions = {v["pid"]: v["start"] for v in nodes.values()}
+    children, info = {}, {}
+    for p in all_pids():
+        s = proc_stat(p)
+        if s and s[0] not in ("Z", "X"):
+            info[p] = s
+            children.setdefault(s[1], []).append(p)
+    todo = [p for p, s in info.items() if s[3] in sessions and s[2] >= sessions[s[3]]]
+    out = {}
+    while todo:
+        p = todo.pop()
+        if p in out or p not in info:
+            continue
+        out[p] = info[p][2]
+        todo.extend(children.get(p, []))
+    return out
+
+
+def end_processes(lab, procs, grace=4.0, what="process"):
+    """procs {pid: starttime}: SIGTERM, wait, SIGKILL, wait on /proc/PID. Returns survivors."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        live = {p: s for p, s in procs.items() if alive(p, s)}
+        if not live:
+            return {}
+        lab.log("%s %s: %s" % (signal.Signals(sig).name, what, sorted(live)))
+        for p in live:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and any(alive(p, s) for p, s in live.items()):
+            time.sleep(0.05)
+    return {p: s for p, s in procs.items() if alive(p, s)}
+
+
+def mountinfo(pid="self"):
+    out = []
+    try:
+        with open("/proc/%s/mountinfo" % pid) as f:
+            for line in f:
+                parts = line.split()
+                out.append(parts[4].encode().decode("unicode_escape"))
+    except OSError:
+        pass
+    return out
+
+
+def is_mountpoint(path):
+    return path in mountinfo()
+
+
+@contextlib.contextmanager
+def flock(lab, path, what):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lab.progress("waiting for the %s lock (%s)" % (what, path))
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def lab_lock(lab):
+    os.makedirs(lab.state, exist_ok=True)
+    return flock(lab, os.path.join(lab.state, ".lock"), "lab")
+
+
+def write_file(path, text, mode=0o644):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def rm(*paths):
+    for p in paths:
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(p)
+
+
+# --------------------------------------------------------------------------------------------
+# host packages, mirror, image
+
+
+def ensure_host_packages(lab):
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Status}\n"] + list(HOST_PACKAGES),
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False)
+    have = {l.split()[0] for l in p.stdout.splitlines() if l.endswith(" installed")}
+    missing = [x for x in HOST_PACKAGES if x not in have]
+    if not missing:
+        return
+    lab.progress("installing host packages: %s" % " ".join(missing))
+    os.environ["DEBIAN_FRONTEND"] = "noninteractive"
+    lab.run(["apt-get", "update"], timeout=600, stream=True)
+    lab.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing, timeout=900, stream=True)
+
+
+def find_mirror():
+    """The Debian mirror of the host's apt sources for SUITE (never written into the repo)."""
+    if os.environ.get("VMSTORAGE_LAB_MIRROR"):
+        return os.environ["VMSTORAGE_LAB_MIRROR"]
+    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+        with open(path) as f:
+            text = f.read()
+        for stanza in re.split(r"\n\s*\n", text):
+            fields, key = {}, None
+            for line in stanza.splitlines():
+                if line.startswith("#"):
+                    continue
+                if line[:1].isspace() and key:
+                    fields[key] += " " + line.strip()
+                elif ":" in line:
+                    key, val = line.split(":", 1)
+                    key = key.strip().lower()
+                    fields[key] = val.strip()
+            if (fields.get("enabled", "yes").lower() != "no" and "deb" in fields.get("types", "").split()
+                    and SUITE in fields.get("suites", "").split() and fields.get("uris")):
+                return fields["uris"].split()[0]
+    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+        with contextlib.suppress(OSError), open(path) as f:
+            for line in f:
+                m = re.match(r"\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)", line)
+                if m and m.group(2) == SUITE:
+                    return m.group(1)
+    raise LabError("no 'deb' source for %s in the host's apt sources; set VMSTORAGE_LAB_MIRROR" % SUITE)
+
+
+def guest_packages():
+    with open(os.path.join(GUEST_DIR, "packages")) as f:
+        return [l.split("#")[0].strip() for l in f if l.split("#")[0].strip()]
+
+
+def recipe_digest():
+    """Hash of everything that goes into the image: a changed recipe builds a new image."""
+    h = hashlib.sha256()
+    h.update(("suite=%s variant=minbase size=%s\n" % (SUITE, IMAGE_SIZE)).encode())
+    h.update(inspect.getsource(build_image).encode())
+    for root, dirs, files in os.walk(GUEST_DIR):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            h.update(("\0%s %o\0" % (os.path.relpath(path, GUEST_DIR), os.stat(path).st_mode & 0o111)).encode())
+            with open(path, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+def umount_under(lab, root):
+    root = os.path.realpath(root)
+    for mp in sorted((m for m in mountinfo() if m == root or m.startswith(root + "/")), reverse=True):
+        lab.run(["umount", "-l", mp], check=False)
+
+
+def copy_overlay(src, dst):
+    """Copy src's tree over dst: new dirs 0755, files 0755/0644 by their exec bit, owner root."""
+    for root, dirs, files in os.walk(src):
+        target = os.path.join(dst, os.path.relpath(root, src))
+        if not os.path.isdir(target):
+            os.makedirs(target)
+            os.chmod(target, 0o755)
+        for name in files:
+            s, d = os.path.join(root, name), os.path.join(target, name)
+            shutil.copyfile(s, d)
+            os.chmod(d, 0o755 if os.stat(s).st_mode & 0o100 else 0o644)
+            os.chown(d, 0, 0)
+
+
+def build_image(lab, digest, imgdir):
+    mirror = find_mirror()
+    packages = guest_packages()
+    t = time.monotonic()
+    lab.progress("building guest image %s: debootstrap %s minbase, %d packages (log: %s)"
+                 % (digest, SUITE, len(packages), lab.log_path))
+    builds = os.path.join(lab.cache, "build")
+    os.makedirs(builds, exist_ok=True)
+    for stale in glob.glob(os.path.join(builds, "*")):  # we hold the cache lock: leftovers of a crash
+        umount_under(lab, stale)
+        if any(m.startswith(os.path.realpath(stale) + "/") for m in mountinfo()):
+            raise LabError("mounts left under %s" % stale)
+        rm(stale)
+    work = os.path.join(builds, digest)
+    root = os.path.join(work, "root")
+    os.makedirs(root)
+    try:
+        lab.run(["debootstrap", "--variant=minbase", "--components=main", "--include=" + ",".join(packages),
+                 SUITE, root, mirror], timeout=1800, stream=True)
+        umount_under(lab, root)
+        lab.progress("debootstrap done in %.0fs; configuring" % (time.monotonic() - t))
+        copy_overlay(os.path.join(GUEST_DIR, "rootfs"), root)
+        shutil.copyfile(os.path.join(GUEST_DIR, "configure.sh"), os.path.join(root, "tmp", "vmsg-configure.sh"))
+        lab.run(["chroot", root, "/bin/sh", "-eu", "/tmp/vmsg-configure.sh"], timeout=300)
+        os.unlink(os.path.join(root, "tmp", "vmsg-configure.sh"))
+        umount_under(lab, root)
+        if os.path.getsize(os.path.join(root, "etc", "machine-id")) != 0:
+            raise LabError("image has a machine-id")
+        if os.path.exists(os.path.join(root, "var", "lib", "glusterd", "glusterd.info")):
+            raise LabError("image has a glusterd.info")
+        raw = os.path.join(work, "base.raw")
+        lab.run(["mkfs.ext4", "-q", "-F", "-L", "vmsg-root", "-d", root, raw, IMAGE_SIZE], timeout=600)
+        os.chmod(raw, 0o444)
+        shutil.rmtree(root)
+        write_file(os.path.join(work, "recipe.json"), json.dumps(
+            {"digest": digest, "suite": SUITE, "packages": packages, "size": IMAGE_SIZE,
+             "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=1) + "\n")
+        rm(imgdir)
+        os.rename(work, imgdir)
+    finally:
+        if os.path.exists(work):
+            umount_under(lab, root)
+            if not any(m.startswith(os.path.realpath(work) + "/") for m in mountinfo()):
+                rm(work)
+    lab.progress("guest image %s built in %.0fs" % (digest, time.monotonic() - t))
+
+
+def ensure_image(lab):
+    digest = recipe_digest()
+    imgdir = os.path.join(lab.cache, "images", digest)
+    os.makedirs(os.path.join(lab.cache, "images"), exist_ok=True)
+    with flock(lab, os.path.join(lab.cache, ".lock"), "image cache"):
+        if not (os.path.exists(lab.key) and os.path.exists(lab.key + ".pub")):
+            os.makedirs(os.path.dirname(lab.key), mode=0o700, exist_ok=True)
+            rm(lab.key, lab.key + ".pub")
+            lab.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vmstorage-lab", "-f", lab.key])
+        if not os.path.exists(os.path.join(imgdir, "recipe.json")):
+            build_image(lab, digest, imgdir)
+        shim = ensure_shim(lab)
+    return digest, os.path.join(imgdir, "base.raw"), shim
+
+
+def ensure_shim(lab):
+    """Build the UML ptrace/XSAVE shim (uml-xstate.c) once per source version (cache lock held)."""
+    src = os.path.join(HERE, "uml-xstate.c")
+    with open(src, "rb") as f:
+        h = hashlib.sha256(f.read()).hexdigest()[:12]
+    so = os.path.join(lab.cache, "shim", "uml-xstate-%s.so" % h)
+    if not os.path.exists(so):
+        os.makedirs(os.path.dirname(so), exist_ok=True)
+        lab.run(["cc", "-O2", "-Wall", "-shared", "-fPIC", "-o", so + ".tmp", src, "-ldl"])
+        os.replace(so + ".tmp", so)
+    return so
+
+
+# --------------------------------------------------------------------------------------------
+# network
+
+
+def create_network(lab):
+    with flock(lab, GLOBAL_LOCK, "netns"):
+        premounted = is_mountpoint("/run/netns")
+        lab.run(["ip", "netns", "add", lab.netns])
+        if not premounted and is_mountpoint("/run/netns"):
+            write_file(NETNS_MOUNT_MARKER, "ip netns add %s (vmstorage lab) bind-mounted /run/netns\n" % lab.netns)
+    ipn = ["ip", "-n", lab.netns]
+    lab.run(ipn + ["link", "set", "lo", "up"])
+    lab.run(ipn + ["link", "add", BRIDGE, "type", "bridge"])
+    lab.run(ipn + ["addr", "add", lab.gateway + "/24", "dev", BRIDGE])
+    lab.run(ipn + ["link", "set", BRIDGE, "up"])
+    for i, node in enumerate(NODES, 1):
+        tap = "vmsg-tap%d" % i
+        lab.run(ipn + ["tuntap", "add", "dev", tap, "mode", "tap"])
+        lab.run(ipn + ["link", "set", tap, "master", BRIDGE, "up"])
+
+
+def delete_network(lab):
+    if lab.netns_id() is not None:
+        ipn = ["ip", "-n", lab.netns]
+        for i in range(1, len(NODES) + 1):
+            lab.run(ipn + ["link", "del", "vmsg-tap%d" % i], check=False)
+        lab.run(ipn + ["link", "del", BRIDGE], check=False)
+    with flock(lab, GLOBAL_LOCK, "netns"):
+        if lab.netns_id() is not None:
+            lab.run(["ip", "netns", "del", lab.netns])
+        if os.path.exists(NETNS_MOUNT_MARKER) and is_mountpoint("/run/netns") and not os.listdir("/run/netns"):
+            for _attempt in range(3):
+                if not is_mountpoint("/run/netns"):
+                    break
+                lab.run(["umount", "/run/netns"], check=False)
+            rm(NETNS_MOUNT_MARKER)
+
+
+# --------------------------------------------------------------------------------------------
+# guests
+
+
+def write_access_files(lab):
+    """ssh config (with the netns guard), known_hosts, the guard itself, the control path dir."""
+    os.makedirs(lab.cp_dir, mode=0o700, exist_ok=True)
+    shutil.copyfile(os.path.join(HERE, "connect.py"), lab.connect)
+    os.chmod(lab.connect, 0o644)
+    hosts = "\n".join("Host %s\n  HostName %s" % (n, lab.ip(n)) for n in NODES)
+    write_file(lab.ssh_config, """\
+# Generated by tests/lab/lab for lab "{name}". Only works inside network namespace {netns}:
+#   tests/lab/lab ssh node1 ...   or   tests/lab/lab run ssh -F {cfg} node1 ...
+{hosts}
+Host {names} {prefix}.*
+  User root
+  IdentityFile {key}
+  IdentitiesOnly yes
+  UserKnownHostsFile {kh}
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  ProxyCommand /usr/bin/python3 -S {connect} {netns} %h %p
+  ProxyUseFdpass yes
+  BatchMode yes
+  ConnectTimeout 10
+  ServerAliveInterval 5
+  ServerAliveCountMax 6
+  LogLevel ERROR
+""".format(name=lab.name, netns=lab.netns, cfg=lab.ssh_config, hosts=hosts, names=" ".join(NODES),
+           prefix=lab.prefix, key=lab.key, kh=lab.known_hosts, connect=lab.connect))
+    lines = []
+    for n in NODES:
+        with open(os.path.join(lab.node_dir(n), "seed", "ssh_host_ed25519_key.pub")) as f:
+            kt, kb = f.read().split()[:2]
+        lines.append("%s,%s %s %s" % (n, lab.ip(n), kt, kb))
+    write_file(lab.known_hosts, "\n".join(lines) + "\n")
+
+
+def write_inventory(lab):
+    hosts = "".join("        %s:\n          ansible_host: %s\n" % (n, lab.ip(n)) for n in NODES)
+    write_file(lab.inventory, """\
+# Generated by tests/lab/lab for lab "{name}" (netns {netns}, {prefix}.0/24).
+# The addresses exist only inside that namespace: use it through `tests/lab/lab run ...`.
+all:
+  children:
+    gluster_nodes:
+      hosts:
+{hosts}      vars:
+        ansible_user: root
+        ansible_ssh_private_key_file: {key}
+        ansible_python_interpreter: /usr/bin/python3
+        ansible_ssh_common_args: "-F {cfg}"
+""".format(name=lab.name, netns=lab.netns, prefix=lab.prefix, hosts=hosts, key=lab.key, cfg=lab.ssh_config))
+
+
+def make_seeds(lab):
+    """Per node: a fresh ssh host key and root's authorized_keys, read by the guest via hostfs."""
+    with open(lab.key + ".pub") as f:
+        pub = f.read()
+    for n in NODES:
+        seed = os.path.join(lab.node_dir(n), "seed")
+        rm(seed)
+        os.makedirs(seed)
+        lab.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "root@" + n,
+                 "-f", os.path.join(seed, "ssh_host_ed25519_key")])
+        write_file(os.path.join(seed, "authorized_keys"), pub, 0o600)
+
+
+def start_nodes(lab, st):
+    image = st["image"]
+    if not os.path.exists(image):
+        raise LabError("guest image %s is gone: run lab down && lab up" % image)
+    hosts = ",".join("%s=%s" % (n, lab.ip(n)) for n in NODES)
+    st["nodes"] = {}
+    for i, node in enumerate(NODES, 1):
+        d = lab.node_dir(node)
+        os.makedirs(d, exist_ok=True)
+        cow = os.path.join(d, "root.cow")
+        rm(cow, os.path.join(lab.uml_dir, node))
+        disks = []
+        for disk in DISKS:
+            path = os.path.join(d, disk + ".img")
+            rm(path)
+            with open(path, "wb") as f:
+                f.truncate(DISK_SIZE)
+            disks.append(path)
+        cmd = ["linux", "mem=" + GUEST_MEM, "ubd0=%s,%s" % (cow, image)]
+        cmd += ["ubd%d=%s" % (j, p) for j, p in enumerate(disks, 1)]
+        cmd += ["root=/dev/ubda", "rw",
+                "vec0:transport=tap,ifname=vmsg-tap%d,gro=1,mac=%s" % (i, lab.mac(node)),
+                "con0=null,fd:1", "con=null", "ssl=null",
+                "uml_dir=" + lab.uml_dir, "umid=" + node,
+                "quiet", "fsck.mode=skip", "systemd.machine_id=" + uuid.uuid4().hex,
+                "vmsg.hostname=" + node, "vmsg.ip=%s/24" % lab.ip(node), "vmsg.gw=" + lab.gateway,
+                "vmsg.hosts=" + hosts, "vmsg.seed=" + os.path.join(d, "seed"), "vmsg.modules=" + UML_MODULES]
+        os.makedirs(lab.uml_dir, exist_ok=True)
+        console = open(os.path.join(d, "console.log"), "ab")
+        console.write(("\n===== %s boot %s =====\n" % (node, time.strftime("%Y-%m-%d %H:%M:%S"))).encode())
+        console.flush()
+        lab.log("start %s: %s" % (node, " ".join(cmd)))
+        env = dict(os.environ)
+        if st.get("shim"):
+            env["LD_PRELOAD"] = st["shim"]
+        p = subprocess.Popen(lab.in_ns(cmd), stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+                             cwd=d, start_new_session=True, close_fds=True, env=env)
+        console.close()
+        s = proc_stat(p.pid)
+        st["nodes"][node] = {"pid": p.pid, "start": s[2] if s else 0, "ip": lab.ip(node)}
+        lab.save(st)
+    lab.progress("started %s (pids %s)" % (" ".join(NODES), " ".join(str(v["pid"]) for v in st["nodes"].values())))
+
+
+def console_tail(lab, node, n=15):
+    try:
+        with open(os.path.join(lab.node_dir(node), "console.log"), "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 4000))
+            lines = f.read().decode(errors="replace").splitlines()[-n:]
+    except OSError:
+        return ""
+    return "\n".join("    " + l for l in lines)
+
+
+def probe(lab, nodes, deadline, on_ssh=None):
+    """Poll `gluster --xml peer status` on nodes until each answers or deadline. Returns the ready set."""
+    pending, ready, running, seen_ssh = set(nodes), set(), {}, set()
+    st = lab.load()
+    while pending:
+        for node in sorted(pending):
+            info = st.get("nodes", {}).get(node)
+            if not info or not alive(info["pid"], info["start"]):
+                raise LabError("%s (pid %s) is not running; console %s:\n%s" % (
+                    node, info and info["pid"], os.path.join(lab.node_dir(node), "console.log"), console_tail(lab, node)))
+            p = running.get(node)
+            if p is None:
+                running[node] = (subprocess.Popen(
+                    lab.ssh_cmd(node, "gluster --xml peer status", timeout=5), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE), time.monotonic())
+                continue
+            p, t = p
+            if p.poll() is None:
+                if time.monotonic() - t > 20:
+                    p.kill()
+                    p.wait()
+                    running.pop(node)
+                continue
+            out, err = p.communicate()
+            running.pop(node)
+            if p.returncode != 255 and node not in seen_ssh:
+                seen_ssh.add(node)
+                if on_ssh:
+                    on_ssh(node)
+            if p.returncode == 0 and b"<opRet>0</opRet>" in out:
+                pending.discard(node)
+                ready.add(node)
+                if on_ssh:
+                    lab.progress("%s ready (sshd + glusterd)" % node)
+            else:
+                lab.log("probe %s: rc %d %s" % (node, p.returncode, (err or out).decode(errors="replace").strip()[-200:]))
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(0.4)
+    for p, _started in running.values():
+        p.kill()
+        p.wait()
+    return ready
+
+
+def wait_ready(lab, timeout=None):
+    timeout = timeout or float(os.environ.get("VMSTORAGE_LAB_BOOT_TIMEOUT") or 300)
+    ready = probe(lab, NODES, time.monotonic() + timeout, on_ssh=lambda n: lab.progress("%s sshd answers" % n))
+    missing = [n for n in NODES if n not in ready]
+    if missing:
+        raise LabError("not ready after %.0fs: %s\n%s" % (timeout, " ".join(missing), "\n".join(
+            "  %s console (%s):\n%s" % (n, os.path.join(lab.node_dir(n), "console.log"), console_tail(lab, n))
+            for n in missing)))
+
+
+def close_control_masters(lab):
+    """Ask ssh ControlPersist masters (Ansible's, in the state dir) to exit before guests go away."""
+    for sock in glob.glob(os.path.join(lab.cp_dir, "*")):
+        lab.run(["ssh", "-o", "ControlPath=" + sock, "-O", "exit", "lab-node"], check=False, timeout=10)
+        rm(sock)
+
+
+def stop_nodes(lab, st):
+    """Halt every guest through its mconsole, then end its host processes by PID."""
+    nodes = st.get("nodes") or {}
+    procs = guest_processes(nodes)
+    if procs:
+        halts, halted = [], {}
+        for node, v in nodes.items():
+            sock = os.path.join(lab.uml_dir, node, "mconsole")
+            if alive(v["pid"], v["start"]) and os.path.exists(sock):
+                lab.log("$ uml_mconsole %s halt" % sock)
+                halts.append(subprocess.Popen(["uml_mconsole", sock, "halt"], stdin=subprocess.DEVNULL,
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                halted.update(guest_processes({node: v}))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(alive(p, s) for p, s in halted.items()):
+            time.sleep(0.05)
+        for h in halts:  # uml_mconsole waits for a reply a halted guest never sends
+            if h.poll() is None:
+                h.kill()
+            h.wait()
+        left = end_processes(lab, procs, what="guest processes")
+        if left:
+            raise LabError("guest processes survive SIGKILL: %s" % sorted(left))
+    for node in nodes:
+        rm(os.path.join(lab.uml_dir, node))
+    st["nodes"] = {}
+    lab.save(st)
+
+
+def end_netns_processes(lab):
+    nid = lab.netns_id()
+    if nid is None:
+        return
+    me = os.getpid()
+    for _round in range(3):
+        procs = {}
+        for p in all_pids():
+            if p != me and ns_id_of(p) == nid:
+                s = proc_stat(p)
+                if s and s[0] not in ("Z", "X"):
+                    procs[p] = s[2]
+        if not procs:
+            return
+        end_processes(lab, procs, grace=3.0, what="processes in netns %s" % lab.netns)
+    raise LabError("processes stay in netns %s" % lab.netns)
+
+
+def teardown(lab, st):
+    close_control_masters(lab)
+    stop_nodes(lab, st)
+    end_netns_processes(lab)
+    delete_network(lab)
+    for n in NODES:
+        d = lab.node_dir(n)
+        rm(os.path.join(d, "root.cow"), *[os.path.join(d, x + ".img") for x in DISKS])
+    rm(lab.uml_dir, lab.inventory, lab.ssh_config, lab.known_hosts, lab.cp_dir)
+    st["nodes"] = {}
+    lab.save(st)
+
+
+# --------------------------------------------------------------------------------------------
+# check-clean
+
+
+def check_clean(lab):
+    problems = []
+    st = lab.load()
+    if lab.netns_id() is not None or os.path.lexists(lab.netns_path()):
+        problems.append("network namespace %s exists" % lab.netns)
+    nids = [x for x in (st.get("netns_id"), lab.netns_id()) if x]
+    me = os.getpid()
+    ancestors = set()
+    p = me
+    while p > 1:
+        ancestors.add(p)
+        s = proc_stat(p)
+        p = s[1] if s else 0
+    for pid in all_pids():
+        if pid in ancestors:
+            continue
+        why = None
+        if ns_id_of(pid) in nids:
+            why = "holds the lab's network namespace"
+        else:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+                with open("/proc/%d/environ" % pid, "rb") as f:
+                    environ = f.read().split(b"\0")
+            except OSError:
+                continue
+            if ("uml_dir=" + lab.uml_dir) in cmdline or lab.connect in cmdline:
+                why = "a guest/helper of the lab"
+            elif ("VMSTORAGE_LAB_NETNS=" + lab.netns).encode() in environ:
+                why = "started by `lab run`"
+        if why:
+            s = proc_stat(pid)
+            if s and s[0] not in ("Z", "X"):
+                problems.append("process %d (%s): %s" % (pid, cmdline_of(pid), why))
+    links = lab.run(["ip", "-o", "link", "show"], check=False, quiet=True)[1]
+    for line in links.splitlines():
+        name = line.split(":")[1].strip().split("@")[0]
+        if name.startswith("vmsg-"):
+            problems.append("link %s in the root namespace" % name)
+    addrs = lab.run(["ip", "-o", "addr", "show"], check=False, quiet=True)[1]
+    routes = lab.run(["ip", "route", "show"], check=False, quiet=True)[1]
+    for line in (addrs + routes).splitlines():
+        if re.search(r"(^|\s)%s\.\d+" % re.escape(lab.prefix), line):
+            problems.append("root namespace: %s" % line.strip())
+    for pid in ("self", "1"):
+        for mp in mountinfo(pid):
+            if (mp.startswith(lab.state + "/") or mp.startswith(lab.cache + "/") or mp == lab.netns_path()):
+                problems.append("mount %s (mount namespace of %s)" % (mp, pid))
+    if os.path.exists(NETNS_MOUNT_MARKER) and is_mountpoint("/run/netns") and not os.listdir("/run/netns"):
+        problems.append("/run/netns bind mount made by a lab is still there")
+    for bf in glob.glob("/sys/block/loop*/loop/backing_file"):
+        with contextlib.suppress(OSError), open(bf) as f:
+            back = f.read().strip()
+            if back.startswith(lab.state + "/") or back.startswith(lab.cache + "/"):
+                problems.append("loop device %s -> %s" % (bf.split("/")[3], back))
+    for n in NODES:
+        for x in ("root.cow",) + tuple(d + ".img" for d in DISKS):
+            if os.path.exists(os.path.join(lab.node_dir(n), x)):
+                problems.append("disk file left: %s" % os.path.join(lab.node_dir(n), x))
+    return sorted(set(problems))
+
+
+def cmdline_of(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:120]
+    except OSError:
+        return "?"
+
+
+def report_clean(lab):
+    problems = check_clean(lab)
+    if problems:
+        print("lab %s is NOT clean:" % lab.name)
+        for p in problems:
+            print("  - " + p)
+            lab.log("not clean: " + p)
+        return 1
+    lab.progress("clean: no process, namespace, link, address, mount, loop device or disk of lab %s left"
+                 % lab.name)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+
+
+def healthy(lab, st):
+    """The running lab answers: netns, every guest process, the access files, glusterd on every node."""
+    nodes = st.get("nodes") or {}
+    if lab.netns_id() is None or st.get("netns_id") != lab.netns_id():
+        return False
+    if sorted(nodes) != sorted(NODES) or not all(alive(v["pid"], v["start"]) for v in nodes.values()):
+        return False
+    if not all(os.path.exists(p) for p in (lab.inventory, lab.ssh_config, lab.known_hosts)):
+        return False
+    try:
+        return probe(lab, NODES, time.monotonic() + 15) == set(NODES)
+    except LabError:
+        return False
+
+
+def lab_present(lab, st):
+    nodes = st.get("nodes") or {}
+    return lab.netns_id() is not None or any(alive(v["pid"], v["start"]) for v in nodes.values())
+
+
+def cmd_up(lab, args):
+    os.makedirs(lab.state, exist_ok=True)
+    lab.log("lab up")
+    ensure_host_packages(lab)
+    with lab_lock(lab):
+        st = lab.load()
+        present = lab_present(lab, st)
+        if present and healthy(lab, st):
+            lab.progress("already up and healthy (%s); inventory: %s" % (
+                ", ".join("%s %s" % (n, lab.ip(n)) for n in NODES), lab.inventory))
+            if st.get("digest") != recipe_digest():
+                lab.progress("note: the guest image recipe changed since this lab started; "
+                             "`lab down && lab up` builds and uses the new image")
+            return 0
+        digest, image, shim = ensure_image(lab)
+        if present:
+            if lab.inside():
+                # Called from inside the namespace (e.g. molecule under `lab run`): keep the
+                # namespace (our caller lives in it) and restart the guests only.
+                lab.progress("lab unhealthy; restarting the guests (called from inside %s)" % lab.netns)
+                st["digest"], st["image"], st["shim"] = digest, image, shim
+                restart_guests(lab, st)
+                write_inventory(lab)
+                lab.progress("lab up; inventory: %s" % lab.inventory)
+                return 0
+            lab.progress("lab is half up or stale: cleaning it first")
+            teardown(lab, st)
+            problems = check_clean(lab)
+            if problems:
+                raise LabError("could not clean the old lab: %s" % "; ".join(problems))
+        t = time.monotonic()
+        st = {"name": lab.name, "netns": lab.netns, "prefix": lab.prefix, "digest": digest, "image": image,
+              "shim": shim, "nodes": {}}
+        try:
+            rm(lab.inventory)
+            create_network(lab)
+            st["netns_id"] = lab.netns_id()
+            lab.save(st)
+            make_seeds(lab)
+            write_access_files(lab)
+            start_nodes(lab, st)
+            wait_ready(lab)
+            write_inventory(lab)
+        except BaseException as exc:
+            lab.progress("lab up failed (%s): tearing the half-started lab down" % (
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            with contextlib.suppress(Exception):
+                teardown(lab, lab.load() or st)
+            raise
+        lab.progress("lab up: %s ready in %.1fs; inventory: %s" % (
+            ", ".join("%s %s" % (n, lab.ip(n)) for n in NODES), time.monotonic() - t, lab.inventory))
+    return 0
+
+
+def restart_guests(lab, st):
+    close_control_masters(lab)
+    stop_nodes(lab, st)
+    make_seeds(lab)
+    write_access_files(lab)
+    start_nodes(lab, st)
+    wait_ready(lab)
+
+
+def cmd_reset(lab, args):
+    with lab_lock(lab):
+        st = lab.load()
+        if lab.netns_id() is None or not st.get("nodes") or st.get("netns_id") != lab.netns_id():
+            raise LabError("lab %s is not up: run tests/lab/lab up" % lab.name)
+        t = time.monotonic()
+        restart_guests(lab, st)
+        write_inventory(lab)
+        lab.progress("lab reset: fresh roots and blank disks, ready in %.1fs" % (time.monotonic() - t))
+    return 0
+
+
+def cmd_down(lab, args):
+    if lab.inside():
+        raise LabError("lab down cannot run inside the lab namespace (it would end its own caller)")
+    t = time.monotonic()
+    with lab_lock(lab):
+        st = lab.load()
+        teardown(lab, st)
+    lab.progress("lab down in %.1fs" % (time.monotonic() - t))
+    return report_clean(lab)
+
+
+def cmd_check_clean(lab, args):
+    return report_clean(lab)
+
+
+def require_up(lab):
+    if lab.netns_id() is None:
+        raise LabError("lab %s is not up (no netns %s): run tests/lab/lab up" % (lab.name, lab.netns))
+
+
+def cmd_run(lab, args):
+    if not args:
+        raise LabError("usage: lab run CMD [ARGS...]")
+    require_up(lab)
+    cmd = lab.in_ns(args)
+    sys.stdout.flush()
+    try:
+        os.execvpe(cmd[0], cmd, lab.env())
+    except FileNotFoundError:
+        raise LabError("command not found: %s" % cmd[0])
+
+
+def cmd_ssh(lab, args):
+    if not args or args[0] not in NODES:
+        raise LabError("usage: lab ssh {%s} [CMD...]" % ",".join(NODES))
+    require_up(lab)
+    cmd = lab.in_ns(["ssh", "-F", lab.ssh_config] + ([] if len(args) > 1 else ["-t"]) + args)
+    sys.stdout.flush()
+    os.execvpe(cmd[0], cmd, lab.env())
+
+
+def cmd_inventory(lab, args):
+    print(lab.inventory)
+    if not os.path.exists(lab.inventory):
+        print("lab %s is not up (no inventory yet): run tests/lab/lab up" % lab.name, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_status(lab, args):
+    st = lab.load()
+    nid = lab.netns_id()
+    print("lab %s: netns %s (%s), subnet %s.0/24, state %s" % (
+        lab.name, lab.netns, "present" if nid else "absent", lab.prefix, lab.state))
+    nodes = st.get("nodes") or {}
+    running = [n for n in NODES if n in nodes and alive(nodes[n]["pid"], nodes[n]["start"])]
+    ready = probe(lab, running, time.monotonic() + 8) if nid and running else set()
+    for n in NODES:
+        v = nodes.get(n)
+        state = "up" if n in ready else ("running, not answering" if n in running else "down")
+        print("%-6s pid %-8s %-15s %s" % (n, v["pid"] if v else "-", lab.ip(n), state))
+    return 0 if len(ready) == len(NODES) else 1
+
+
+COMMANDS = {
+    "up": cmd_up, "down": cmd_down, "reset": cmd_reset, "run": cmd_run, "ssh": cmd_ssh,
+    "inventory": cmd_inventory, "status": cmd_status, "check-clean": cmd_check_clean,
+}
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] not in COMMANDS:
+        print(__doc__.split("\n\n")[1] if len(argv) < 2 or argv[1] not in ("-h", "--help") else __doc__,
+              file=sys.stderr)
+        return 0 if len(argv) > 1 and argv[1] in ("-h", "--help") else 2
+    if os.geteuid() != 0:
+        print("lab: needs root (network namespaces, taps)", file=sys.stderr)
+        return 1
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    lab = None
+    try:
+        lab = Lab()
+        if argv[1] in ("down", "reset"):
+            lab.log("lab %s" % argv[1])
+        return COMMANDS[argv[1]](lab, argv[2:])
+    except LabError as exc:
+        print("lab: error: %s" % exc, file=sys.stderr)
+        if lab is not None:
+            lab.log("error: %s" % exc)
+        return 1
+    except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
