@@ -23,7 +23,7 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Act
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
 
 REPORT_OPTIONS = ["--reportformat", "json", "--units", "b", "--nosuffix"]
-VG_FIELDS = "vg_name,vg_uuid,vg_attr,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count"
+VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count"
 PV_FIELDS = "pv_name,vg_name,pv_size"
 LV_FIELDS = (
     "lv_name,vg_name,lv_attr,segtype,lv_size,pool_lv,data_percent,metadata_percent,lv_metadata_size,"
@@ -60,8 +60,6 @@ class VolumeGroup:
 
     def __init__(self, row, pv_names=()):
         self.name = row["vg_name"]
-        self.uuid = row["vg_uuid"]
-        self.attr = row["vg_attr"]
         self.size_bytes = int(row["vg_size"])
         self.free_bytes = int(row["vg_free"])
         self.extent_bytes = int(row["vg_extent_size"])
