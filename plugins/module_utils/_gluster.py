@@ -56,6 +56,8 @@ BRICK_REFUSALS = (
     ("already part of a volume", "The brick path (or a parent) carries trusted.glusterfs.volume-id from a volume that was "
      "deleted or still exists. Choose another subdirectory; only after making sure its data is not needed remove "
      "the old directory or its trusted.glusterfs.* attributes by hand."),
+    ("contained by an existing brick", "The brick is, contains or lies inside a brick of an existing volume. "
+     "Give every volume its own brick directory."),
     ("not in 'Peer in Cluster' state", "A brick host left the pool or is down; check `gluster pool list` on this node."),
 )
 
@@ -374,8 +376,11 @@ def observe(runner, params):
     volume = parse_volumes(_gluster_xml(runner, "volume", "info")).get(params["name"])
     options = known = None
     if volume is not None:
-        options = parse_volume_get(_gluster_xml(runner, "volume", "get", volume.name, "all"))
-        known = set(options)
+        known_values = parse_volume_get(_gluster_xml(runner, "volume", "get", volume.name, "all"))
+        known = set(known_values)
+        # `volume get all` leaves out custom user.* keys; volume info lists them with the other set options.
+        options = dict(volume.reconfigured)
+        options.update(known_values)
         if volume.started:
             online = parse_brick_status(_gluster_xml(runner, "volume", "status", volume.name))
             for brick in volume.bricks:
@@ -567,7 +572,11 @@ def _wait_for_peers(runner, state, bricks, deadline):
         time.sleep(POLL_INTERVAL)
 
 
-def _explained(err):
+def _explained(err, action):
+    if action.kind == "set_options":
+        # Proven in the lab: a bad value anywhere in one `volume set` leaves every key of it unchanged.
+        return GlusterError(err, "gluster checks every value of one `volume set` before it changes any, so none of %s "
+                            "changed. Fix the value (see `gluster volume set help`)." % ", ".join(action.params["keys"]))
     text = (err.stderr or "") + (err.stdout or "")
     for needle, explanation in BRICK_REFUSALS:
         if needle in text:
@@ -586,7 +595,7 @@ def apply(runner, state, params, actions):
         try:
             runner.run(action.argv)
         except CommandError as err:
-            raise _explained(err) from err
+            raise _explained(err, action) from err
 
 
 # ---------------------------------------------------------------- report
