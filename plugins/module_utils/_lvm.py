@@ -228,6 +228,8 @@ class PoolSize:
         self.percent = None
         if _EXTENTS_RE.match(self.text):
             self.extents = int(self.text)
+            if not self.extents:
+                raise ValueError("pool_size %r: a thin pool needs at least one extent" % (text,))
             return
         percent = _POOL_PERCENT_RE.match(self.text)
         if percent:
@@ -236,6 +238,8 @@ class PoolSize:
                 raise ValueError("pool_size %r: the percentage must be above 0 and at most 100" % (text,))
             return
         self.size_bytes = parse_size(self.text)
+        if not self.size_bytes:
+            raise ValueError("pool_size %r: a thin pool needs a size above 0" % (text,))
 
     def lvcreate_args(self):
         if self.extents is not None:

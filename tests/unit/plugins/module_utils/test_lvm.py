@@ -254,6 +254,8 @@ def test_refuses_lvs_of_the_wrong_kind_or_pool():
         (dict(pool_metadata_size="1M"), "pool_metadata_size is out of range"),
         (dict(pool_size="120%VG"), "pool_size is not understood"),
         (dict(pool_size="10%PVS"), "pool_size is not understood"),
+        (dict(thinpool="Second", pool_size="0"), "pool_size is not understood"),
+        (dict(thinpool="Second", pool_size="0G"), "pool_size is not understood"),
     ],
 )
 def test_bad_input_is_refused_before_anything_runs(overrides, problem):
