@@ -651,7 +651,7 @@ def console_tail(lab, node, n=15):
 
 def probe(lab, nodes, deadline, on_ssh=None):
     """Poll `gluster --xml peer status` on nodes until each answers or deadline. Returns the ready set."""
-    pending, ready, running, seen_ssh = set(nodes), set(), {}, set()
+    pending, ready, running, seen_ssh, last = set(nodes), set(), {}, set(), {}
     st = lab.load()
     while pending:
         for node in sorted(pending):
@@ -684,10 +684,13 @@ def probe(lab, nodes, deadline, on_ssh=None):
                 if on_ssh:
                     lab.progress("%s ready (sshd + glusterd)" % node)
             else:
-                lab.log("probe %s: rc %d %s" % (node, p.returncode, (err or out).decode(errors="replace").strip()[-200:]))
+                msg = "rc %d %s" % (p.returncode, (err or out).decode(errors="replace").strip().splitlines()[:1])
+                if last.get(node) != msg:  # log each new kind of failure once, not every poll
+                    last[node] = msg
+                    lab.log("probe %s: %s" % (node, msg))
         if not pending or time.monotonic() > deadline:
             break
-        time.sleep(0.4)
+        time.sleep(0.5)
     for p, _started in running.values():
         p.kill()
         p.wait()
