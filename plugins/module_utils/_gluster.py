@@ -25,6 +25,10 @@ GROUPS_DIR = "/var/lib/glusterd/groups"
 PEER_IN_CLUSTER = "Peer in Cluster"
 # glusterd needs a few seconds after a (re)start before its CLI answers; this is what the CLI says.
 GLUSTERD_DOWN = "Connection failed"
+GLUSTERD_HINT = "Is glusterd running on this node? (glusterfs-server, `systemctl start glusterd`)"
+# Answers of a read-only query that a retry cures: glusterd starting, another node's transaction
+# holding the cluster lock, or no output at all (XML parse error "no element found").
+TRANSIENT = (GLUSTERD_DOWN, "Another transaction is in progress", "Locking failed", "no element found", "no output")
 POLL_INTERVAL = 1.0
 
 # gluster accepts these letters, numbers, '-' and '_' in a volume name (cli_validate_volname);
@@ -303,25 +307,22 @@ def gluster_argv(*args):
     return ["gluster", "--mode=script"] + list(args)
 
 
-def _gluster_xml(runner, *args):
-    result = runner.run(gluster_argv("--xml", *args), check=False)
-    try:
-        root_text = result.stdout
-        cli_output(root_text)
-    except (ValueError, ET.ParseError) as exc:
-        raise CommandError(result.argv, result.rc, result.stdout, result.stderr or str(exc)) from exc
-    return root_text
-
-
-def _wait_for_glusterd(runner, deadline):
-    """``pool list``, retried while glusterd is still starting (the CLI says 'Connection failed')."""
+def _query(runner, deadline, *args):
+    """The stdout of a read-only ``gluster --xml`` command, retried until ``deadline`` while glusterd is
+    starting ('Connection failed'), busy with another node's transaction, or answers nothing (seen in the
+    lab under load: rc 0 and an empty stdout)."""
     while True:
-        result = runner.run(gluster_argv("--xml", "pool", "list"), check=False)
-        if result.rc == 0:
-            return parse_pool(result.stdout)
-        if GLUSTERD_DOWN not in (result.stderr + result.stdout) or time.monotonic() >= deadline:
-            raise GlusterError(CommandError(result.argv, result.rc, result.stdout, result.stderr),
-                               "Is glusterd running on this node? (glusterfs-server, `systemctl start glusterd`)")
+        result = runner.run(gluster_argv("--xml", *args), check=False)
+        try:
+            cli_output(result.stdout)
+            if result.rc == 0:
+                return result.stdout
+            problem = result.stderr or "exit code %s" % result.rc
+        except (ValueError, ET.ParseError) as exc:
+            problem = "%s %s" % (result.stdout.strip() or result.stderr.strip() or "no output", exc)
+        if not any(word in problem for word in TRANSIENT) or time.monotonic() >= deadline:
+            error = CommandError(result.argv, result.rc, result.stdout, problem)
+            raise GlusterError(error, GLUSTERD_HINT) if GLUSTERD_DOWN in problem else error
         time.sleep(POLL_INTERVAL)
 
 
@@ -369,20 +370,20 @@ def _read_groups(names):
 
 def observe(runner, params):
     deadline = time.monotonic() + params["peer_timeout"]
-    peers = _wait_for_glusterd(runner, deadline)
+    peers = parse_pool(_query(runner, deadline, "pool", "list"))
     if not valid_volume_name(params["name"]):
         # plan() refuses it; never hand such a string to the CLI.
         return ClusterState(None, peers, {}, set(), None, set(), {})
-    volume = parse_volumes(_gluster_xml(runner, "volume", "info")).get(params["name"])
+    volume = parse_volumes(_query(runner, deadline, "volume", "info")).get(params["name"])
     options = known = None
     if volume is not None:
-        known_values = parse_volume_get(_gluster_xml(runner, "volume", "get", volume.name, "all"))
+        known_values = parse_volume_get(_query(runner, deadline, "volume", "get", volume.name, "all"))
         known = set(known_values)
         # `volume get all` leaves out custom user.* keys; volume info lists them with the other set options.
         options = dict(volume.reconfigured)
         options.update(known_values)
         if volume.started:
-            online = parse_brick_status(_gluster_xml(runner, "volume", "status", volume.name))
+            online = parse_brick_status(_query(runner, deadline, "volume", "status", volume.name))
             for brick in volume.bricks:
                 brick.online = online.get((brick.uuid, brick.path), False)
     elif params["state"] != "absent" and (params.get("options") or params.get("option_groups") or params.get("auth_allow")):
@@ -558,7 +559,7 @@ def _wait_for_peers(runner, state, bricks, deadline):
     """Poll the pool until every brick host is a connected peer in the cluster, or fail at the deadline."""
     hosts = [host for host in dict.fromkeys(brick.host for brick in bricks) if host not in state.local_hosts]
     while True:
-        peers = parse_pool(_gluster_xml(runner, "pool", "list"))
+        peers = parse_pool(_query(runner, deadline, "pool", "list"))
         waiting = [host for host in hosts
                    if not any(peer.ready and any(state.same_host(host, name) for name in peer.hostnames) for peer in peers)]
         if not waiting:

@@ -322,6 +322,22 @@ def test_glusterd_start_window_is_retried(monkeypatch):
     assert state.volume is None and len(module.calls) == 4
 
 
+def test_an_empty_answer_under_load_is_retried(monkeypatch):
+    monkeypatch.setattr(gluster, "POLL_INTERVAL", 0)
+    module = ScriptedModule([
+        (["--mode=script", "--xml", "pool", "list"], (0, fixture("pool_list_three.xml"), "")),
+        (["--mode=script", "--xml", "volume", "info"], (0, "", "")),
+        (["--mode=script", "--xml", "volume", "info"], (0, fixture("volume_info_empty.xml"), "")),
+    ])
+    assert gluster.observe(CommandRunner(module), params(state="stopped")).volume is None
+
+
+def test_a_real_error_is_not_retried():
+    module = ScriptedModule([(["--mode=script", "--xml", "pool", "list"], (1, fixture("volume_get_missing.xml"), ""))])
+    with pytest.raises(CommandError, match="Volume nosuch does not exist"):
+        gluster.observe(CommandRunner(module), params())
+
+
 def test_glusterd_down_past_the_deadline_fails_clearly():
     module = ScriptedModule([(["--mode=script", "--xml", "pool", "list"], (1, fixture("glusterd_down.txt"), ""))])
     with pytest.raises(CommandError, match="Is glusterd running"):
