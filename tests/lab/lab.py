@@ -653,47 +653,49 @@ def probe(lab, nodes, deadline, on_ssh=None):
     """Poll `gluster --xml peer status` on nodes until each answers or deadline. Returns the ready set."""
     pending, ready, running, seen_ssh, last = set(nodes), set(), {}, set(), {}
     st = lab.load()
-    while pending:
-        for node in sorted(pending):
-            info = st.get("nodes", {}).get(node)
-            if not info or not alive(info["pid"], info["start"]):
-                raise LabError("%s (pid %s) is not running; console %s:\n%s" % (
-                    node, info and info["pid"], os.path.join(lab.node_dir(node), "console.log"), console_tail(lab, node)))
-            p = running.get(node)
-            if p is None:
-                running[node] = (subprocess.Popen(
-                    lab.ssh_cmd(node, "gluster --xml peer status", timeout=5), stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE), time.monotonic())
-                continue
-            p, t = p
-            if p.poll() is None:
-                if time.monotonic() - t > 20:
-                    p.kill()
-                    p.wait()
-                    running.pop(node)
-                continue
-            out, err = p.communicate()
-            running.pop(node)
-            if p.returncode != 255 and node not in seen_ssh:
-                seen_ssh.add(node)
-                if on_ssh:
-                    on_ssh(node)
-            if p.returncode == 0 and b"<opRet>0</opRet>" in out:
-                pending.discard(node)
-                ready.add(node)
-                if on_ssh:
-                    lab.progress("%s ready (sshd + glusterd)" % node)
-            else:
-                msg = "rc %d %s" % (p.returncode, (err or out).decode(errors="replace").strip().splitlines()[:1])
-                if last.get(node) != msg:  # log each new kind of failure once, not every poll
-                    last[node] = msg
-                    lab.log("probe %s: %s" % (node, msg))
-        if not pending or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    for p, _started in running.values():
-        p.kill()
-        p.wait()
+    try:
+        while pending:
+            for node in sorted(pending):
+                info = st.get("nodes", {}).get(node)
+                if not info or not alive(info["pid"], info["start"]):
+                    raise LabError("%s (pid %s) is not running; console %s:\n%s" % (
+                        node, info and info["pid"], os.path.join(lab.node_dir(node), "console.log"), console_tail(lab, node)))
+                p = running.get(node)
+                if p is None:
+                    running[node] = (subprocess.Popen(
+                        lab.ssh_cmd(node, "gluster --xml peer status", timeout=5), stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE), time.monotonic())
+                    continue
+                p, t = p
+                if p.poll() is None:
+                    if time.monotonic() - t > 20:
+                        p.kill()
+                        p.wait()
+                        running.pop(node)
+                    continue
+                out, err = p.communicate()
+                running.pop(node)
+                if p.returncode != 255 and node not in seen_ssh:
+                    seen_ssh.add(node)
+                    if on_ssh:
+                        on_ssh(node)
+                if p.returncode == 0 and b"<opRet>0</opRet>" in out:
+                    pending.discard(node)
+                    ready.add(node)
+                    if on_ssh:
+                        lab.progress("%s ready (sshd + glusterd)" % node)
+                else:
+                    msg = "rc %d %s" % (p.returncode, (err or out).decode(errors="replace").strip().splitlines()[:1])
+                    if last.get(node) != msg:  # log each new kind of failure once, not every poll
+                        last[node] = msg
+                        lab.log("probe %s: %s" % (node, msg))
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        for p, _started in running.values():
+            p.kill()
+            p.wait()
     return ready
 
 
