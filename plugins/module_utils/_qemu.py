@@ -28,6 +28,7 @@ import stat
 import tempfile
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
 
 DEFAULT_PORT = 24007
@@ -139,8 +140,8 @@ class ImageInfo:
         self.backing_file = backing_file
 
     @classmethod
-    def from_json(cls, text):
-        data = json.loads(text)
+    def from_info(cls, data):
+        """From the parsed ``qemu-img info --output=json`` of one image."""
         return cls(data["format"], int(data["virtual-size"]), data.get("actual-size"), data.get("backing-filename"))
 
     def describe(self):
@@ -150,6 +151,21 @@ class ImageInfo:
 # qemu has no machine-readable driver list and ``qemu-img --help`` names module drivers even when
 # their module is not installed; opening the driver without options answers at once either way.
 GLUSTER_DRIVER_PROBE = ["qemu-img", "info", "--image-opts", "driver=gluster"]
+
+
+def read_image_info(runner, argv):
+    """ImageInfo from a ``qemu-img info --output=json`` command.
+
+    qemu-img prints as it exits (a pipe is block-buffered) and ansible-core's run_command can miss
+    output written right after its 1-second select times out (ansible/ansible#51393; seen in the lab
+    on loaded nodes): an empty answer of this read-only command is asked again.
+    """
+    result = runner.run(argv)
+    for _retry in range(2):
+        if result.stdout.strip():
+            break
+        result = runner.run(argv)
+    return ImageInfo.from_info(result.json())
 
 
 def gluster_driver_present(probe_stderr):
@@ -207,26 +223,20 @@ def gluster_uri(request, server, path):
     return "gluster://%s%s/%s/%s" % (server, port, request.volume, path)
 
 
-def _server_list(request):
-    return [{"type": "inet", "host": server, "port": str(request.port)} for server in request.servers]
+def _gluster_file_node(request):
+    """The gluster protocol node of qemu's json:/-blockdev forms, with every server for failover."""
+    servers = [{"type": "inet", "host": server, "port": str(request.port)} for server in request.servers]
+    return {"driver": "gluster", "volume": request.volume, "path": request.path, "server": servers}
 
 
 def blockdev_spec(request):
-    """The qemu -blockdev spec: the format node over a gluster file node with every server."""
+    """The qemu -blockdev spec: the format node over the gluster file node."""
     node = re.sub(r"[^A-Za-z0-9_-]", "_", "%s-%s" % (request.volume, request.path))[:31]
-    return {
-        "node-name": node,
-        "driver": request.format,
-        "file": {"driver": "gluster", "volume": request.volume, "path": request.path, "server": _server_list(request)},
-    }
+    return {"node-name": node, "driver": request.format, "file": _gluster_file_node(request)}
 
 
 def json_filename(request):
-    spec = {
-        "driver": request.format,
-        "file": {"driver": "gluster", "volume": request.volume, "path": request.path, "server": _server_list(request)},
-    }
-    return "json:" + json.dumps(spec, separators=(",", ":"))
+    return "json:" + json.dumps({"driver": request.format, "file": _gluster_file_node(request)}, separators=(",", ":"))
 
 
 def libvirt_disk_xml(request):
@@ -315,6 +325,11 @@ def _plan_ownership(request, state):
 
 
 def _plan_new_image(request, state, access):
+    if access == "gfapi" and not state.gfapi:
+        raise Refusal(
+            "qemu-img has no gluster driver", "qemu-img without its gluster block driver on this node", "access=gfapi",
+            "Install it (Debian: qemu-block-extra), or use access: auto or fuse (QEMU 11.1+ and RHEL have no gluster driver).",
+        )
     if access == "gfapi" and state.volfile_server is None:
         raise Refusal(
             "no volfile server answers", "no glusterd on port %d of %s" % (request.port, ", ".join(request.servers)),
@@ -440,7 +455,7 @@ def _observe_path(runner, request, state):
         return
     if stat.S_ISREG(info.st_mode):
         state.kind = "file"
-        state.image = ImageInfo.from_json(runner.run(["qemu-img", "info", "--output=json", "-U", state.on_mount(request.path)]).stdout)
+        state.image = read_image_info(runner, ["qemu-img", "info", "--output=json", "-U", state.on_mount(request.path)])
     else:
         state.kind = "directory" if stat.S_ISDIR(info.st_mode) else "symlink" if stat.S_ISLNK(info.st_mode) else "other"
     state.uid, state.gid = info.st_uid, info.st_gid
@@ -452,11 +467,10 @@ def _observe_source(runner, request, state):
         state.source_error = "%s %s on this node" % (request.source, reason)
         return
     source_format = ["-f", request.source_format] if request.source_format else []
-    result = runner.run(["qemu-img", "info", "--output=json", "-U"] + source_format + [request.source], check=False)
-    if result.rc != 0:
-        state.source_error = "qemu-img cannot open %s: %s" % (request.source, result.stderr.strip())
-    else:
-        state.source = ImageInfo.from_json(result.stdout)
+    try:
+        state.source = read_image_info(runner, ["qemu-img", "info", "--output=json", "-U"] + source_format + [request.source])
+    except CommandError as err:
+        state.source_error = "qemu-img cannot open %s: %s" % (request.source, (err.stderr or "").strip())
 
 
 def _observe_ids(request, state):

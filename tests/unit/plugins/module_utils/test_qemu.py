@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 from ansible_collections.vmstorage.gluster.tests.unit.conftest import read_fixture
 
 MOUNT = "/tmp/vmstorage-qemu-test/volume"
@@ -28,7 +29,7 @@ def params(**overrides):
 
 
 def image(name):
-    return _qemu.ImageInfo.from_json(read_fixture("qemu", name))
+    return _qemu.ImageInfo.from_info(json.loads(read_fixture("qemu", name)))
 
 
 def state(existing=None, **attributes):
@@ -87,6 +88,34 @@ def test_mount_errors_with_message_ids():
     assert _qemu.parse_mount_errors(line + "\n" + line) == ["All subvolumes are down."]
 
 
+class ScriptedModule:
+    """The two AnsibleModule methods the runner calls, answering from a script of (rc, stdout, stderr)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.calls = 0
+
+    def get_bin_path(self, name, required=False):
+        return "/usr/bin/" + name
+
+    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
+        self.calls += 1
+        return self.answers.pop(0)
+
+
+def test_image_info_lost_by_run_command_is_read_again():
+    module = ScriptedModule((0, "", ""), (0, read_fixture("qemu", "info-qed-50G.json"), ""))
+    info = _qemu.read_image_info(CommandRunner(module), ["qemu-img", "info", "--output=json", "/m/disk.img"])
+    assert (info.format, module.calls) == ("qed", 2)
+
+
+def test_image_info_that_stays_empty_fails_with_the_command():
+    module = ScriptedModule((0, "", ""), (0, "", ""), (0, "", ""))
+    with pytest.raises(CommandError) as caught:
+        _qemu.read_image_info(CommandRunner(module), ["qemu-img", "info", "--output=json", "/m/disk.img"])
+    assert "not JSON" in str(caught.value) and module.calls == 3
+
+
 # --- input checks: refused before anything runs ----------------------------------------------
 
 @pytest.mark.parametrize("path", ["../etc/passwd", "/disk.img", "a/../../b", "a//b", "./disk.img", "images/", ""])
@@ -138,6 +167,15 @@ def test_new_image_through_fuse_with_directories_and_preallocation():
 
 def test_gfapi_without_an_answering_server_is_refused():
     assert "no volfile server answers" in str(refusal(state(volfile_server=None), access="gfapi"))
+
+
+def test_gfapi_without_the_driver_is_refused():
+    assert "no gluster driver" in str(refusal(state(gfapi=False), access="gfapi"))
+
+
+def test_auto_without_the_driver_creates_through_fuse():
+    actions = _qemu.plan(state(gfapi=False, volfile_server=None), params())
+    assert actions[0].summary == "create qed image of 50 GiB at vol1/disk.img via fuse"
 
 
 def test_new_image_needs_a_size():
