@@ -20,8 +20,12 @@ description:
   - Refuses when another block device on the node carries the same label (or UUID) that the fstab line would mount by,
     as happens with cloned or snapshotted LVs.
   - Compares the live mount options (from C(/proc/self/mountinfo)) with O(mount_options) and remounts when they differ;
-    off-by-default btrfs features (autodefrag, nodatacow, nodatasum, compress) that are no longer requested are switched off.
-    Options btrfs cannot change on a remount (subvol, subvolid, space_cache, device) make the module refuse instead.
+    off-by-default features (autodefrag, nodatacow, nodatasum, compress, noatime, ro, noexec, nosuid, nodev, sync) that are
+    no longer requested are switched off. Options btrfs cannot change on a remount (subvol, subvolid, space_cache, device)
+    make the module refuse instead, and so does C(nodatacow) together with compression (the kernel drops one of them).
+  - Grows the filesystem (C(btrfs filesystem resize max)) when its device grew, for example after C(lvextend).
+  - When the filesystem is not mounted yet, the brick directory on it cannot be seen; the plan then says it will be
+    ensured once mounted, and the run creates it only if missing.
   - Edits C(/etc/fstab) atomically (temporary file in C(/etc), fsync, rename, owner and mode kept); every other line stays
     byte for byte. The line uses C(0 0) for the dump and pass fields by default, as C(fsck.btrfs) does nothing.
   - Every refusal happens before anything runs, in check mode too, and leaves the node unchanged.
