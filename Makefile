@@ -11,6 +11,8 @@ LAB := tests/lab/lab
 PHASE := tests/phase
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+# molecule runs ansible-playbook, ansible-config and pytest by name: the venv's come first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: test demo deps sanity lint units lab-up lab-down molecule clean
 
@@ -50,13 +52,14 @@ $(COLLECTIONS)/ansible_collections/vmstorage/gluster:
 	mkdir -p $(@D)
 	ln -sfn $(CURDIR) $@
 
-## ansible-test needs the tree at ansible_collections/vmstorage/gluster: test a copy there.
+## ansible-test needs the tree at ansible_collections/vmstorage/gluster: test a copy there (with
+## .git, or ansible-test would list the files of the enclosing checkout, where .build is ignored).
 sanity: deps
 	@pip_version=$$(grep -oP "pip='\K[0-9.]+" $(SANITY_VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
 	  mkdir -p ~/.ansible/test/cache && \
 	  cp tests/sanity/get_pip_offline.py ~/.ansible/test/cache/get_pip_$${pip_version//./_}.py
 	mkdir -p $(BUILD)/sanity/ansible_collections/vmstorage/gluster
-	rsync -a --delete --exclude /.git --exclude /$(VENV) --exclude /$(SANITY_VENV) --exclude /$(BUILD) \
+	rsync -a --delete --exclude /$(VENV) --exclude /$(SANITY_VENV) --exclude /$(BUILD) \
 	  --exclude /tests/output --exclude /.ansible ./ $(BUILD)/sanity/ansible_collections/vmstorage/gluster/
 	@if ls tests/sanity/ignore-*.txt >/dev/null 2>&1; then echo "tests/sanity/ignore-*.txt must not exist"; exit 1; fi
 	cd $(BUILD)/sanity/ansible_collections/vmstorage/gluster && \
