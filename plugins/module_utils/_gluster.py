@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import re
+import typing as t
+from dataclasses import dataclass, field
 import socket
 import time
 import xml.etree.ElementTree as ET
@@ -74,17 +76,15 @@ class GlusterError(CommandError):
         self.args = ("%s. %s" % (self.args[0], explanation),)
 
 
+@dataclass
 class Brick:
     """One brick as gluster lists it: ``host:path``, its peer uuid and whether its process runs."""
 
-    __slots__ = ("host", "path", "uuid", "arbiter", "online")
-
-    def __init__(self, host, path, uuid=None, arbiter=False, online=None):
-        self.host = host
-        self.path = path
-        self.uuid = uuid
-        self.arbiter = arbiter
-        self.online = online
+    host: str
+    path: str
+    uuid: t.Optional[str] = None
+    arbiter: bool = False
+    online: t.Optional[bool] = None
 
     @property
     def spec(self):
@@ -94,20 +94,18 @@ class Brick:
         return {"host": self.host, "path": self.path, "online": bool(self.online), "arbiter": self.arbiter}
 
 
+@dataclass
 class Volume:
-    """A volume from ``gluster --xml volume info``."""
+    """A volume from ``gluster --xml volume info``; ``reconfigured`` is its "Options Reconfigured"."""
 
-    __slots__ = ("name", "id", "type", "status", "replica", "arbiter", "bricks", "reconfigured")
-
-    def __init__(self, name, vol_id, vol_type, status, replica, arbiter, bricks, reconfigured):
-        self.name = name
-        self.id = vol_id
-        self.type = vol_type
-        self.status = status
-        self.replica = replica
-        self.arbiter = arbiter
-        self.bricks = bricks
-        self.reconfigured = reconfigured
+    name: str
+    id: str
+    type: str
+    status: str
+    replica: int
+    arbiter: int
+    bricks: t.List[Brick]
+    reconfigured: t.Dict[str, str] = field(default_factory=dict)
 
     @property
     def started(self):
@@ -120,16 +118,14 @@ class Volume:
         }
 
 
+@dataclass
 class Peer:
     """A member of the trusted pool (``gluster --xml pool list``); this node is named 'localhost'."""
 
-    __slots__ = ("uuid", "hostnames", "connected", "state")
-
-    def __init__(self, uuid, hostnames, connected, state):
-        self.uuid = uuid
-        self.hostnames = hostnames
-        self.connected = connected
-        self.state = state
+    uuid: str
+    hostnames: t.List[str]
+    connected: bool
+    state: str
 
     @property
     def is_self(self):
@@ -143,24 +139,24 @@ class Peer:
         return {"uuid": self.uuid, "hostnames": list(self.hostnames), "connected": self.connected, "state": self.state}
 
 
+@dataclass
 class ClusterState:
     """What observe() saw from this node.
 
     ``host_names`` maps every brick host (asked for or existing) to the names and addresses it
     resolves to, so that 'node2' matches a peer or brick that gluster knows as 10.0.0.2.
-    ``local_hosts`` are the brick hosts that are this node. ``options`` holds `volume get all`
-    (None without a volume); ``known_options`` the keys gluster accepts; ``groups`` the option
-    groups read from this node (None for a missing group file).
+    ``local_hosts`` are the brick hosts that are this node. ``options`` holds the volume's current
+    values (None without a volume); ``known_options`` the keys gluster accepts; ``groups`` the
+    option groups read from this node (None for a missing group file).
     """
 
-    def __init__(self, volume, peers, host_names, local_hosts, options, known_options, groups):
-        self.volume = volume
-        self.peers = peers
-        self.host_names = host_names
-        self.local_hosts = local_hosts
-        self.options = options
-        self.known_options = known_options
-        self.groups = groups
+    volume: t.Optional[Volume]
+    peers: t.List[Peer]
+    host_names: t.Dict[str, t.Set[str]]
+    local_hosts: t.Set[str]
+    options: t.Optional[t.Dict[str, str]]
+    known_options: t.Set[str]
+    groups: t.Dict[str, t.Optional[t.Dict[str, str]]]
 
     def same_host(self, first, second):
         return first == second or bool(self.host_names.get(first, {first}) & self.host_names.get(second, {second}))
