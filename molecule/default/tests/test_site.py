@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The converged site, read from the real state of every node."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+# What group_vars/gluster_nodes.yml asks for.
+VMS = {
+    "mapserver": {"brick_size": 100 * 1024**3, "disk_size": 50 * 1024**3, "disk_format": "qed"},
+    "webfront": {"brick_size": 20 * 1024**3, "disk_size": 10 * 1024**3, "disk_format": "qcow2"},
+}
+QEMU_UID = 64055
+# A deterministic payload: every node can compute its checksum without being told.
+PAYLOAD_COMMAND = "seq 1 300000"
+
+
+def run_ok(host, command):
+    result = host.run(command)
+    assert result.rc == 0, "%s -> rc %s: %s" % (command, result.rc, result.stderr)
+    return result.stdout
+
+
+def gluster_xml(host, *args):
+    root = ET.fromstring(run_ok(host, "gluster --xml " + " ".join(args)))
+    assert root.findtext("opRet") == "0", ET.tostring(root)
+    return root
+
+
+@pytest.mark.parametrize("vm", sorted(VMS))
+def test_thin_lv_in_the_pool(host, vm):
+    report = json.loads(
+        run_ok(host, "lvs --reportformat json --units b --nosuffix -o lv_name,lv_attr,pool_lv,lv_size ThinGroup/%s" % vm)
+    )
+    lv = report["report"][0]["lv"][0]
+    assert lv["lv_attr"].startswith("V"), lv  # a thin volume
+    assert lv["lv_attr"][4] == "a", lv  # active
+    assert lv["pool_lv"] == "ThinData"
+    assert int(lv["lv_size"]) == VMS[vm]["brick_size"]
+
+
+@pytest.mark.parametrize("vm", sorted(VMS))
+def test_btrfs_brick_in_fstab_by_label_and_mounted_with_nodatacow(host, vm):
+    fstab = [line.split() for line in host.file("/etc/fstab").content_string.splitlines()]
+    entries = [fields for fields in fstab if fields and fields[0] == "LABEL=%s" % vm]
+    assert len(entries) == 1, fstab
+    assert entries[0][1:4] == ["/srv/%s" % vm, "btrfs", "nodatacow,autodefrag"]
+    mount = host.mount_point("/srv/%s" % vm)
+    assert mount.exists and mount.filesystem == "btrfs"
+    assert "nodatacow" in mount.options and "autodefrag" in mount.options
+    assert run_ok(host, "blkid -p -s LABEL -o value %s" % mount.device).strip() == vm
+    brick = host.file("/srv/%s/data" % vm)
+    assert brick.is_directory
+    # glusterd hands the brick root to the hypervisors' qemu user (storage.owner-uid)
+    assert brick.uid == QEMU_UID
+
+
+@pytest.mark.parametrize("vm", sorted(VMS))
+def test_volume_started_replica_3_with_three_bricks_online(host, vm):
+    info = gluster_xml(host, "volume", "info", vm).find("volInfo/volumes/volume")
+    assert info.findtext("statusStr") == "Started"
+    assert info.findtext("replicaCount") == "3"
+    assert info.findtext("brickCount") == "3"
+    bricks = [brick.text for brick in info.findall("bricks/brick")]
+    assert bricks == ["node%d:/srv/%s/data" % (n, vm) for n in (1, 2, 3)]
+    status = gluster_xml(host, "volume", "status", vm).find("volStatus/volumes/volume")
+    online = [node.findtext("status") for node in status.findall("node") if node.findtext("path", "").startswith("/srv/")]
+    assert online == ["1", "1", "1"]
+
+
+@pytest.mark.parametrize("vm", sorted(VMS))
+def test_volume_options_applied(host, vm):
+    options = {
+        option.findtext("Option"): option.findtext("Value") for option in gluster_xml(host, "volume", "get", vm, "all").iter("Opt")
+    }
+    assert options["features.shard"] == "on"  # from the virt group
+    assert options["cluster.quorum-type"] == "auto"
+    assert options["storage.owner-uid"] == str(QEMU_UID)
+    # auth.allow: exactly the storage nodes (no clients listed in group_vars)
+    node_addresses = {run_ok(host, "getent hosts node%d" % n).split()[0] for n in (1, 2, 3)}
+    assert set(options["auth.allow"].split(",")) == node_addresses
+
+
+@pytest.mark.parametrize("vm", sorted(VMS))
+def test_disk_image_readable_from_every_node_and_data_replicated(host, vm):
+    mount_dir = "/mnt/verify-%s" % vm
+    run_ok(host, "mkdir -p %s" % mount_dir)
+    run_ok(host, "mount -t glusterfs %s:/%s %s" % (host.backend.get_hostname(), vm, mount_dir))
+    try:
+        info = json.loads(run_ok(host, "qemu-img info --output=json %s/disk.img" % mount_dir))
+        assert info["format"] == VMS[vm]["disk_format"]
+        assert info["virtual-size"] == VMS[vm]["disk_size"]
+        if host.backend.get_hostname() == "node1":
+            # written through node1's mount; the other nodes (tested after node1) read it back
+            run_ok(host, "%s > %s/replication-probe.txt" % (PAYLOAD_COMMAND, mount_dir))
+        expected = run_ok(host, "%s | sha256sum" % PAYLOAD_COMMAND).split()[0]
+        assert run_ok(host, "sha256sum %s/replication-probe.txt" % mount_dir).split()[0] == expected
+    finally:
+        host.run("umount %s" % mount_dir)
