@@ -11,13 +11,14 @@ return values and the diff.
 
 from __future__ import annotations
 
+import copy
 import grp
 import os
 import pwd
 import stat
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size
 
@@ -313,9 +314,9 @@ def _check_present_params(state, params):
     for name, found in (("owner", state.owner_uid), ("group", state.group_gid)):
         if found == -1:
             raise Refusal("no such %s on the node" % name, repr(params[name]), name, "Create it first or give a numeric id.")
-    if state.device_kind != "block":
+    if state.device_kind == "other":
         raise Refusal(
-            "device is not a block device", "%s is %s" % (params["device"], state.device_kind), "device",
+            "device is not a block device", "%s is not a block device" % params["device"], "device",
             "Give an existing block device (a thin LV such as /dev/VG/LV).",
         )
 
@@ -435,6 +436,8 @@ def _brick_dir_action(state, params):
 
 def _plan_present(state, params):
     _check_present_params(state, params)
+    if state.device_kind == "missing":
+        raise _missing_device(state, params)
     _refuse_foreign_mounts(state, params)
     _refuse_foreign_fstab(state, params)
     path = os.path.normpath(params["path"])
@@ -478,6 +481,17 @@ def _plan_present(state, params):
                                   ["mount", "-o", ",".join(["remount"] + options), state.device.path, path],
                                   requested=list(params["mount_options"]), changes=drift.remount))
     return actions + _grow_action(state, params, new_fs) + _brick_dir_action(state, params)
+
+
+def _missing_device(state, params):
+    """The device does not exist (yet): refuse, predicting the run on a blank device for check mode."""
+    blank = _blockdev.DeviceProbe(params["device"], None, {}, False, [], True, [])
+    predicted_state = copy.copy(state)
+    predicted_state.device, predicted_state.device_kind = blank, "block"
+    return MissingPrerequisite(
+        "device does not exist", "no %s on the node" % params["device"], "btrfs labelled %r on it" % params["label"],
+        "Create it first (e.g. vmstorage.gluster.thin_lv) or fix device.", _plan_present(predicted_state, params),
+    )
 
 
 def _grow_action(state, params, new_fs):

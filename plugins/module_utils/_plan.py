@@ -63,6 +63,20 @@ class Refusal(Exception):
         return {"msg": str(self), "found": self.found, "requested": self.requested}
 
 
+class MissingPrerequisite(Refusal):
+    """Something the request builds on does not exist yet: a device, a volume.
+
+    A real run refuses like any Refusal. Check mode cannot know whether an earlier task of the same
+    play would have made it (a thin LV before its filesystem, a volume before its disk), so it
+    reports ``predicted`` (the actions a real run would take once it exists) with a warning,
+    instead of failing a check run of a whole site on fresh nodes.
+    """
+
+    def __init__(self, problem, found, requested, remedy, predicted):
+        super().__init__(problem, found, requested, remedy)
+        self.predicted = predicted
+
+
 def run_plan(module, observe, plan, apply, report):
     """Drive one module run and exit the module.
 
@@ -76,7 +90,13 @@ def run_plan(module, observe, plan, apply, report):
     params = module.params
     try:
         state = observe(runner, params)
-        actions = plan(state, params)
+        try:
+            actions = plan(state, params)
+        except MissingPrerequisite as missing:
+            if not module.check_mode:
+                raise
+            module.warn("check mode: %s; predicting what a run does once an earlier task has made it" % missing)
+            actions = missing.predicted
         after = None
         if actions and not module.check_mode:
             apply(runner, state, params, actions)

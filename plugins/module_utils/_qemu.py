@@ -27,7 +27,7 @@ import socket
 import stat
 import tempfile
 
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
 
@@ -251,10 +251,11 @@ def libvirt_disk_xml(request):
 def _refuse_unusable(request, state):
     """Refusals that hold whatever the requested state: unreachable volume, odd path."""
     if state.mount_error is not None:
-        raise Refusal(
+        predicted = [] if request.state == "absent" else [Action("create", "create %s once volume %s exists" % (request.describe(), request.volume))]
+        raise MissingPrerequisite(
             "cannot mount the volume", state.mount_error, "volume %s from %s" % (request.volume, ", ".join(request.servers)),
             "Check that the volume exists and is started (`gluster volume info %s`), that a listed server runs glusterd, "
-            "and that this node resolves every brick host." % request.volume,
+            "and that this node resolves every brick host." % request.volume, predicted,
         )
     if state.blocked_by is not None:
         raise Refusal(

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _btrfs, _fstab
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import MissingPrerequisite, Refusal
 
 from conftest import read_fixture
 
@@ -258,8 +258,19 @@ def test_fstab_line_for_another_device_is_refused():
     assert refusal(state).startswith("fstab mounts another device on the mount point")
 
 
-def test_missing_device_and_bad_label_are_refused():
-    assert refusal(blank_state(device=None, device_kind="missing")).startswith("device is not a block device")
+def test_missing_device_is_refused_with_the_run_predicted_for_check_mode():
+    missing = blank_state(device=None, device_kind="missing")
+    with pytest.raises(MissingPrerequisite) as raised:
+        _btrfs.plan(missing, params())
+    assert str(raised.value).startswith("device does not exist: found no /dev/ThinGroup/mapserver on the node")
+    # what a real run does once an earlier task (thin_lv) made the device: the plan of a blank device
+    predicted = raised.value.predicted
+    assert [action.kind for action in predicted] == [action.kind for action in _btrfs.plan(blank_state(), params())]
+    assert predicted[0].summary == "create btrfs labelled 'mapserver' on /dev/ThinGroup/mapserver"
+
+
+def test_other_device_kinds_and_bad_label_are_refused():
+    assert refusal(blank_state(device=None, device_kind="other")).startswith("device is not a block device")
     assert refusal(blank_state(), label="").startswith("invalid btrfs label")
     assert refusal(blank_state(), path="srv/x").startswith("mount point must be an absolute path")
     assert refusal(blank_state(owner_uid=-1), owner="nobody-here").startswith("no such owner")

@@ -217,6 +217,8 @@ def test_mount_failure_is_refused_with_the_cause():
     refused = refusal(state(mount_error="mount -t glusterfs node1:/vol1 failed (exit code 1): failed to fetch volume file"))
     assert refused.problem == "cannot mount the volume"
     assert "failed to fetch volume file" in str(refused) and "gluster volume info vol1" in str(refused)
+    # check mode of a site on fresh nodes: the volume comes from an earlier task, so predict the create
+    assert [action.kind for action in refused.predicted] == ["create"]
 
 
 def test_symlinked_parent_is_refused():
