@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check mode of the whole site on fresh nodes: reports what a run would do, changes nothing."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "resources"))
+
+import labsite  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def test_check_run_on_fresh_nodes_predicts_changes_and_changes_nothing():
+    before = labsite.snapshot()
+    rc, output, recap = labsite.run_site("--check", "--diff", "-v")
+    after = labsite.snapshot()
+
+    assert rc == 0, output[-4000:]
+    assert sorted(recap) == list(labsite.NODES), output[-2000:]
+    for name, counts in recap.items():
+        assert counts["failed"] == 0 and counts["unreachable"] == 0, (name, counts)
+        assert counts["changed"] > 0, "%s: a check run on fresh nodes must report changes: %s" % (name, counts)
+    # what a real run does is predicted: the thin LVs, the filesystems, the volumes and the disks
+    for predicted in ("create thin LV ThinGroup/mapserver of 100 GiB", "create btrfs labelled 'mapserver'", "create volume mapserver: replica 3",
+                      "create qed image of 50 GiB at mapserver/disk.img"):
+        assert predicted in output, "check run does not predict %r" % predicted
+    changed = [key for key in before if before[key] != after[key]]
+    assert not changed, "check mode changed %s" % changed
