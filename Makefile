@@ -27,13 +27,10 @@ test: deps
 	    $(PHASE) "molecule-$$scenario" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || exit 1; \
 	  done
 
-## make demo: the main job on the built-in lab (for now: the lab, ready for the collection).
+## make demo: the lab, the collection installed from its artifact, the site for the seed's example,
+## then the volume status and the disk's URI / json: / libvirt XML.
 demo: deps
-	@$(PHASE) lab-up $(LAB) up
-	@$(LAB) status
-	@echo "Lab inventory: $$($(LAB) inventory)"
-	@echo "Run a playbook on it: $(LAB) run $(CURDIR)/$(VENV)/bin/ansible-playbook -i \"\$$ANSIBLE_INVENTORY\" PLAYBOOK"
-	@echo "Tear it down: $(LAB) down"
+	@$(PHASE) demo demo/run
 
 deps: $(VENV)/.installed $(SANITY_VENV)/.installed $(COLLECTIONS)/ansible_collections/vmstorage/gluster
 

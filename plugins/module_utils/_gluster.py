@@ -32,6 +32,10 @@ GLUSTERD_HINT = "Is glusterd running on this node? (glusterfs-server, `systemctl
 # holding the cluster lock, or no output at all (XML parse error "no element found").
 TRANSIENT = (GLUSTERD_DOWN, "Another transaction is in progress", "Locking failed", "no element found", "no output")
 POLL_INTERVAL = 1.0
+# A cluster change that failed only because another transaction held the cluster lock: it failed
+# before its staging phase, so nothing changed and a retry is safe. (A staging failure is never
+# retried: glusterd may already have marked brick directories with the new volume's id.)
+CLUSTER_LOCK_BUSY = ("Another transaction is in progress", "Locking failed")
 
 # gluster accepts these letters, numbers, '-' and '_' in a volume name (cli_validate_volname);
 # 'all' is the CLI's word for "every volume" (volume get all, volume status all).
@@ -551,13 +555,29 @@ def plan(state, params):
 
 # ---------------------------------------------------------------- apply
 
+def _not_ready_in(state, peers, hosts):
+    """The hosts that this pool view does not show as connected peers in the cluster."""
+    return [host for host in hosts
+            if not any(peer.ready and any(state.same_host(host, name) for name in peer.hostnames) for peer in peers)]
+
+
 def _wait_for_peers(runner, state, bricks, deadline):
-    """Poll the pool until every brick host is a connected peer in the cluster, or fail at the deadline."""
-    hosts = [host for host in dict.fromkeys(brick.host for brick in bricks) if host not in state.local_hosts]
+    """Poll until every brick host is a connected peer in the cluster, in this node's view and in every
+    other brick host's (`--remote-host`), or fail at the deadline.
+
+    This node's view alone is not enough: right after a probe it showed every peer in cluster while
+    node2 did not yet see node3, and `volume create` then failed in staging ("Staging failed on node2.
+    Error: Host node3 not connected"), leaving the new volume's id on the brick directories.
+    """
+    all_hosts = list(dict.fromkeys(brick.host for brick in bricks))
+    hosts = [host for host in all_hosts if host not in state.local_hosts]
     while True:
         peers = parse_pool(_query(runner, deadline, "pool", "list"))
-        waiting = [host for host in hosts
-                   if not any(peer.ready and any(state.same_host(host, name) for name in peer.hostnames) for peer in peers)]
+        waiting = _not_ready_in(state, peers, hosts)
+        for remote in [] if waiting else hosts:
+            remote_peers = parse_pool(_query(runner, deadline, "--remote-host=%s" % remote, "pool", "list"))
+            others = [host for host in all_hosts if not state.same_host(host, remote)]
+            waiting += ["%s (as %s sees it)" % (host, remote) for host in _not_ready_in(state, remote_peers, others)]
         if not waiting:
             return
         if time.monotonic() >= deadline:
@@ -590,9 +610,21 @@ def apply(runner, state, params, actions):
             _wait_for_peers(runner, state, bricks, deadline)
             peers_checked = True
         try:
-            runner.run(action.argv)
+            _run_change(runner, action.argv, deadline)
         except CommandError as err:
             raise _explained(err, action) from err
+
+
+def _run_change(runner, argv, deadline):
+    """Run a cluster change, retried until ``deadline`` while another transaction holds the cluster lock."""
+    while True:
+        result = runner.run(argv, check=False)
+        if result.rc == 0:
+            return
+        answer = result.stderr + result.stdout
+        if not any(needle in answer for needle in CLUSTER_LOCK_BUSY) or time.monotonic() >= deadline:
+            raise CommandError(result.argv, result.rc, result.stdout, result.stderr)
+        time.sleep(POLL_INTERVAL)
 
 
 # ---------------------------------------------------------------- report

@@ -357,11 +357,27 @@ def probe_then_poll(peer_timeout, *later_answers):
     return module, (CommandRunner(module), state, wanted, gluster.plan(state, wanted))
 
 
-def test_apply_probes_then_waits_until_peers_are_in_the_cluster(monkeypatch):
+def pool_as_seen_by(host, name):
+    return (["--mode=script", "--xml", "--remote-host=%s" % host, "pool", "list"], (0, fixture(name), ""))
+
+
+# node1's view and node2's and node3's, all three peers connected and in the cluster
+EVERY_VIEW_READY = [
+    (["--mode=script", "--xml", "pool", "list"], (0, fixture("pool_list_three.xml"), "")),
+    pool_as_seen_by("node2", "pool_list_remote_node2.xml"),
+    pool_as_seen_by("node3", "pool_list_remote_node3.xml"),
+]
+
+
+def test_apply_probes_then_waits_until_every_peer_sees_every_other(monkeypatch):
     monkeypatch.setattr(gluster, "POLL_INTERVAL", 0)
     module, apply_args = probe_then_poll(
         60,
+        # node1 sees both peers, but node2 does not see node3 yet: creating now fails in staging
         (["--mode=script", "--xml", "pool", "list"], (0, fixture("pool_list_three.xml"), "")),
+        pool_as_seen_by("node2", "pool_list_alone.xml"),
+        pool_as_seen_by("node3", "pool_list_remote_node3.xml"),
+        *EVERY_VIEW_READY,
         (["--mode=script", "volume", "create"], (0, "volume create: vmdisks: success", "")),
     )
     gluster.apply(*apply_args)
@@ -386,7 +402,7 @@ def test_refusals_by_glusterd_are_explained(name, advice):
     state.volume = None
     wanted = params(state="present", options={"performance.cache-size": "256MB"})
     actions = [action for action in gluster.plan(state, wanted) if action.kind in ("create", "set_options")]
-    answers = [(["--mode=script", "--xml", "pool", "list"], (0, fixture("pool_list_three.xml"), ""))]
+    answers = list(EVERY_VIEW_READY)
     if name.startswith("set_"):
         answers.append((["--mode=script", "volume", "create"], (0, "volume create: vmdisks: success", "")))
     answers.append((["--mode=script", "volume"], (1, "", fixture(name))))
