@@ -29,3 +29,14 @@ def test_check_run_on_fresh_nodes_predicts_changes_and_changes_nothing():
         assert predicted in output, "check run does not predict %r" % predicted
     changed = [key for key in before if before[key] != after[key]]
     assert not changed, "check mode changed %s" % changed
+
+
+def test_a_bad_variable_is_rejected_by_the_argument_specs_before_any_task():
+    before = labsite.snapshot()
+    bad_vms = '{"vmstorage_vms": [{"name": "mapserver", "brick_size": "100G", "disk_format": "vmdk"}]}'
+    rc, output, recap = labsite.run_site("-e", bad_vms)
+    assert rc != 0
+    assert "value of disk_format must be one of: qcow2, raw, qed, got: vmdk" in output
+    # the role's argument validation is the first task: nothing ran on any node
+    assert all(counts["ok"] == 0 and counts["changed"] == 0 and counts["failed"] == 1 for counts in recap.values()), recap
+    assert labsite.snapshot() == before
