@@ -170,12 +170,12 @@ def _unescape_mount_field(field):
 
 def observe(runner, params):
     """Read the VG, its LVs, the requested PV devices and the mount table."""
-    vg_rows = report_rows(runner.run(["vgs"] + REPORT_OPTIONS + ["-o", VG_FIELDS]).json(), "vg")
-    pv_rows = report_rows(runner.run(["pvs"] + REPORT_OPTIONS + ["-o", PV_FIELDS]).json(), "pv")
+    vg_rows = report_rows(runner.query(["vgs"] + REPORT_OPTIONS + ["-o", VG_FIELDS]).json(), "vg")
+    pv_rows = report_rows(runner.query(["pvs"] + REPORT_OPTIONS + ["-o", PV_FIELDS]).json(), "pv")
     lv_rows = []
     devices = []
     if any(row["vg_name"] == params["vg"] for row in vg_rows):
-        lv_rows = report_rows(runner.run(["lvs"] + REPORT_OPTIONS + ["-o", LV_FIELDS, params["vg"]]).json(), "lv")
+        lv_rows = report_rows(runner.query(["lvs"] + REPORT_OPTIONS + ["-o", LV_FIELDS, params["vg"]]).json(), "lv")
     else:
         devices = [_observe_device(runner, path, pv_rows) for path in params.get("pvs") or []]
     with open("/proc/self/mounts", encoding="utf-8") as handle:

@@ -154,18 +154,8 @@ GLUSTER_DRIVER_PROBE = ["qemu-img", "info", "--image-opts", "driver=gluster"]
 
 
 def read_image_info(runner, argv):
-    """ImageInfo from a ``qemu-img info --output=json`` command.
-
-    qemu-img prints as it exits (a pipe is block-buffered) and ansible-core's run_command can miss
-    output written right after its 1-second select times out (ansible/ansible#51393; seen in the lab
-    on loaded nodes): an empty answer of this read-only command is asked again.
-    """
-    result = runner.run(argv)
-    for _retry in range(2):
-        if result.stdout.strip():
-            break
-        result = runner.run(argv)
-    return ImageInfo.from_info(result.json())
+    """ImageInfo from a ``qemu-img info --output=json`` command."""
+    return ImageInfo.from_info(runner.query(argv).json())
 
 
 def gluster_driver_present(probe_stderr):

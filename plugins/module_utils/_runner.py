@@ -86,3 +86,17 @@ class CommandRunner:
         if check and rc not in ok_rcs:
             raise CommandError(argv, rc, stdout, stderr)
         return CommandResult(argv, rc, stdout, stderr)
+
+    def query(self, argv, ok_rcs=(0,), attempts=3):
+        """Run a read-only command whose answer is its stdout; an empty answer is asked again.
+
+        Tools that print as they exit (block-buffered pipes: lvs, qemu-img) can have their output
+        missed by run_command's select loop (ansible/ansible#51393, #85869); seen in the lab on
+        loaded nodes as rc 0 with an empty stdout. Asking a read-only command again is harmless.
+        """
+        result = self.run(argv, ok_rcs=ok_rcs)
+        for _retry in range(attempts - 1):
+            if result.stdout.strip():
+                break
+            result = self.run(argv, ok_rcs=ok_rcs)
+        return result

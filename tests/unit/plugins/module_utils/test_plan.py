@@ -52,3 +52,24 @@ def test_runner_raises_with_command_and_stderr():
         assert "vgs nope" in str(err) and "not found" in str(err)
     else:
         raise AssertionError("CommandError expected")
+
+
+class LosingModule(FakeModule):
+    """Answers like run_command when it missed a tool's output: rc 0, nothing on stdout, once."""
+
+    def __init__(self, stdout):
+        super().__init__(stdout=stdout)
+        self.lost = 1
+
+    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
+        self.calls.append((argv, environ_update))
+        if self.lost:
+            self.lost -= 1
+            return 0, "", ""
+        return self.answer
+
+
+def test_query_asks_a_read_only_command_again_when_its_answer_was_lost():
+    module = LosingModule(stdout='{"report": []}')
+    assert CommandRunner(module).query(["lvs", "--reportformat", "json"]).json() == {"report": []}
+    assert len(module.calls) == 2
