@@ -14,25 +14,37 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # molecule runs ansible-playbook, ansible-config and pytest by name: the venv's come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test demo deps sanity lint units lab-up lab-down molecule clean
+# What the Makefile itself runs on the host (the lab installs its own: tests/lab/lab up).
+HOST_PACKAGES := python3-venv rsync git
+
+.PHONY: test demo deps host-packages sanity lint units lab-up lab-down molecule clean
 
 ## make test: sanity, lint, unit tests, then every molecule scenario on the three-node lab.
 test: deps
 	@$(PHASE) sanity $(MAKE) --no-print-directory sanity
 	@$(PHASE) lint $(MAKE) --no-print-directory lint
 	@$(PHASE) units $(MAKE) --no-print-directory units
-	@trap '$(PHASE) lab-down $(LAB) down' EXIT; \
-	  $(PHASE) lab-up $(LAB) up && \
-	  for scenario in $(SCENARIOS); do \
-	    $(PHASE) "molecule-$$scenario" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || exit 1; \
-	  done
+	@status=0; trap '$(LAB) down; exit 130' INT TERM; \
+	  if $(PHASE) lab-up $(LAB) up; then \
+	    for scenario in $(SCENARIOS); do \
+	      $(PHASE) "molecule-$$scenario" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || { status=1; break; }; \
+	    done; \
+	  else status=1; fi; \
+	  $(PHASE) lab-down $(LAB) down || status=1; \
+	  exit $$status
 
 ## make demo: the lab, the collection installed from its artifact, the site for the seed's example,
 ## then the volume status and the disk's URI / json: / libvirt XML.
 demo: deps
 	@$(PHASE) demo demo/run
 
-deps: $(VENV)/.installed $(SANITY_VENV)/.installed $(COLLECTIONS)/ansible_collections/vmstorage/gluster
+deps: host-packages $(VENV)/.installed $(SANITY_VENV)/.installed $(COLLECTIONS)/ansible_collections/vmstorage/gluster
+
+host-packages:
+	@missing=$$(for package in $(HOST_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+	  if [ -n "$$missing" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  fi
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
