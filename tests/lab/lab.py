@@ -6,6 +6,8 @@ namespace. See docs/lab.md.
     lab reset         fresh roots and blank data disks on every node, guests booted and ready
     lab run CMD...    run a controller command (ansible-playbook, molecule, pytest) in the lab netns
     lab ssh NODE [CMD...]
+    lab stop NODE     pull the plug on one node (SIGKILL its guest processes; its disks stay)
+    lab start NODE    boot a stopped node again on its own disks, wait for sshd and glusterd
     lab inventory     print the Ansible inventory path
     lab status        each node, PID, address, up/down
     lab check-clean   prove no process, link, namespace, mount or loop device of the lab is left
@@ -259,8 +261,10 @@ def guest_processes(nodes):
 
 
 def end_processes(lab, procs, grace=4.0, what="process"):
-    """procs {pid: starttime}: SIGTERM, wait, SIGKILL, wait on /proc/PID. Returns survivors."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+    """procs {pid: starttime}: SIGTERM, wait (grace None: no SIGTERM), SIGKILL, wait on /proc/PID.
+    Returns survivors."""
+    steps = ((signal.SIGTERM, grace),) if grace is not None else ()
+    for sig, wait in steps + ((signal.SIGKILL, 5.0),):
         live = {p: s for p, s in procs.items() if alive(p, s)}
         if not live:
             return {}
@@ -595,47 +599,53 @@ def make_seeds(lab):
 
 
 def start_nodes(lab, st):
-    image = st["image"]
-    if not os.path.exists(image):
-        raise LabError("guest image %s is gone: run lab down && lab up" % image)
-    hosts = ",".join("%s=%s" % (n, lab.ip(n)) for n in NODES)
+    """Boot every node on a fresh COW root and blank data disks."""
     st["nodes"] = {}
-    for i, node in enumerate(NODES, 1):
+    for node in NODES:
         d = lab.node_dir(node)
         os.makedirs(d, exist_ok=True)
-        cow = os.path.join(d, "root.cow")
-        rm(cow, os.path.join(lab.uml_dir, node))
-        disks = []
+        rm(os.path.join(d, "root.cow"))
         for disk in DISKS:
             path = os.path.join(d, disk + ".img")
             rm(path)
             with open(path, "wb") as f:
                 f.truncate(DISK_SIZE)
-            disks.append(path)
-        cmd = ["linux", "mem=" + GUEST_MEM, "ubd0=%s,%s" % (cow, image)]
-        cmd += ["ubd%d=%s" % (j, p) for j, p in enumerate(disks, 1)]
-        cmd += ["root=/dev/ubda", "rw",
-                "vec0:transport=tap,ifname=vmsg-tap%d,gro=1,mac=%s" % (i, lab.mac(node)),
-                "con0=null,fd:1", "con=null", "ssl=null",
-                "uml_dir=" + lab.uml_dir, "umid=" + node,
-                "quiet", "fsck.mode=skip", "systemd.machine_id=" + uuid.uuid4().hex,
-                "vmsg.hostname=" + node, "vmsg.ip=%s/24" % lab.ip(node), "vmsg.gw=" + lab.gateway,
-                "vmsg.hosts=" + hosts, "vmsg.seed=" + os.path.join(d, "seed"), "vmsg.modules=" + UML_MODULES]
-        os.makedirs(lab.uml_dir, exist_ok=True)
-        console = open(os.path.join(d, "console.log"), "ab")
-        console.write(("\n===== %s boot %s =====\n" % (node, time.strftime("%Y-%m-%d %H:%M:%S"))).encode())
-        console.flush()
-        lab.log("start %s: %s" % (node, " ".join(cmd)))
-        env = dict(os.environ)
-        if st.get("shim"):
-            env["LD_PRELOAD"] = st["shim"]
-        p = subprocess.Popen(lab.in_ns(cmd), stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                             cwd=d, start_new_session=True, close_fds=True, env=env)
-        console.close()
-        s = proc_stat(p.pid)
-        st["nodes"][node] = {"pid": p.pid, "start": s[2] if s else 0, "ip": lab.ip(node)}
-        lab.save(st)
+        boot_node(lab, st, node, uuid.uuid4().hex)
     lab.progress("started %s (pids %s)" % (" ".join(NODES), " ".join(str(v["pid"]) for v in st["nodes"].values())))
+
+
+def boot_node(lab, st, node, machine_id):
+    """Start one guest on the COW root and data disks in its node dir, as they are; record its PID."""
+    image = st["image"]
+    if not os.path.exists(image):
+        raise LabError("guest image %s is gone: run lab down && lab up" % image)
+    hosts = ",".join("%s=%s" % (n, lab.ip(n)) for n in NODES)
+    d = lab.node_dir(node)
+    rm(os.path.join(lab.uml_dir, node))
+    cmd = ["linux", "mem=" + GUEST_MEM, "ubd0=%s,%s" % (os.path.join(d, "root.cow"), image)]
+    cmd += ["ubd%d=%s" % (j, os.path.join(d, disk + ".img")) for j, disk in enumerate(DISKS, 1)]
+    cmd += ["root=/dev/ubda", "rw",
+            "vec0:transport=tap,ifname=vmsg-tap%d,gro=1,mac=%s" % (NODES.index(node) + 1, lab.mac(node)),
+            "con0=null,fd:1", "con=null", "ssl=null",
+            "uml_dir=" + lab.uml_dir, "umid=" + node,
+            "quiet", "fsck.mode=skip", "systemd.machine_id=" + machine_id,
+            "vmsg.hostname=" + node, "vmsg.ip=%s/24" % lab.ip(node), "vmsg.gw=" + lab.gateway,
+            "vmsg.hosts=" + hosts, "vmsg.seed=" + os.path.join(d, "seed"), "vmsg.modules=" + UML_MODULES]
+    os.makedirs(lab.uml_dir, exist_ok=True)
+    console = open(os.path.join(d, "console.log"), "ab")
+    console.write(("\n===== %s boot %s =====\n" % (node, time.strftime("%Y-%m-%d %H:%M:%S"))).encode())
+    console.flush()
+    lab.log("start %s: %s" % (node, " ".join(cmd)))
+    env = dict(os.environ)
+    if st.get("shim"):
+        env["LD_PRELOAD"] = st["shim"]
+    p = subprocess.Popen(lab.in_ns(cmd), stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+                         cwd=d, start_new_session=True, close_fds=True, env=env)
+    console.close()
+    s = proc_stat(p.pid)
+    st.setdefault("nodes", {})[node] = {"pid": p.pid, "start": s[2] if s else 0, "ip": lab.ip(node),
+                                        "machine_id": machine_id}
+    lab.save(st)
 
 
 def console_tail(lab, node, n=15):
@@ -709,9 +719,15 @@ def wait_ready(lab, timeout=None):
             for n in missing)))
 
 
-def close_control_masters(lab):
-    """Ask ssh ControlPersist masters (Ansible's, in the state dir) to exit before guests go away."""
+def close_control_masters(lab, node=None):
+    """Ask ssh ControlPersist masters (Ansible's, in the state dir) to exit before guests go away;
+    with node, only the masters connected to that node (found by the master's command line)."""
     for sock in glob.glob(os.path.join(lab.cp_dir, "*")):
+        if node is not None:
+            _rc, out = lab.run(["ssh", "-o", "ControlPath=" + sock, "-O", "check", "lab-node"], check=False, timeout=10)
+            master = re.search(r"pid=(\d+)", out)
+            if master and not {node, lab.ip(node)} & set(re.split(r"[\s@]", cmdline_of(int(master.group(1)), 4096))):
+                continue
         lab.run(["ssh", "-o", "ControlPath=" + sock, "-O", "exit", "lab-node"], check=False, timeout=10)
         rm(sock)
 
@@ -843,10 +859,10 @@ def check_clean(lab):
     return sorted(set(problems))
 
 
-def cmdline_of(pid):
+def cmdline_of(pid, limit=120):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:120]
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:limit]
     except OSError:
         return "?"
 
@@ -983,6 +999,46 @@ def require_up(lab):
         raise LabError("lab %s is not up (no netns %s): run tests/lab/lab up" % (lab.name, lab.netns))
 
 
+def recorded_node(lab, args, want_alive):
+    """The node named in args, recorded by the lab, in the wanted state (running or stopped)."""
+    if len(args) != 1 or args[0] not in NODES:
+        raise LabError("usage: lab %s {%s}" % ("stop" if want_alive else "start", ",".join(NODES)))
+    require_up(lab)
+    st = lab.load()
+    info = (st.get("nodes") or {}).get(args[0])
+    if not info:
+        raise LabError("%s is not part of the running lab: run tests/lab/lab up" % args[0])
+    if alive(info["pid"], info["start"]) != want_alive:
+        raise LabError("%s (pid %s) is %s" % (args[0], info["pid"], "not running" if want_alive else "already running"))
+    return st, args[0], info
+
+
+def cmd_stop(lab, args):
+    """Pull the plug: SIGKILL every host process of the guest, no shutdown; disks stay as they are."""
+    with lab_lock(lab):
+        st, node, info = recorded_node(lab, args, want_alive=True)
+        left = end_processes(lab, guest_processes({node: info}), grace=None, what="%s's processes" % node)
+        if left:
+            raise LabError("%s's processes survive SIGKILL: %s" % (node, sorted(left)))
+    lab.progress("%s stopped (pid %s killed, its disks kept)" % (node, info["pid"]))
+    return 0
+
+
+def cmd_start(lab, args):
+    """Boot a stopped node again on its own COW root and data disks; wait for sshd and glusterd."""
+    with lab_lock(lab):
+        st, node, info = recorded_node(lab, args, want_alive=False)
+        t = time.monotonic()
+        close_control_masters(lab, node)  # their connections died with the old guest
+        boot_node(lab, st, node, info.get("machine_id") or uuid.uuid4().hex)
+        timeout = float(os.environ.get("VMSTORAGE_LAB_BOOT_TIMEOUT") or 300)
+        if probe(lab, [node], time.monotonic() + timeout) != {node}:
+            raise LabError("%s not ready after %.0fs; console %s:\n%s" % (
+                node, timeout, os.path.join(lab.node_dir(node), "console.log"), console_tail(lab, node)))
+    lab.progress("%s started on its own disks, ready (sshd + glusterd) in %.1fs" % (node, time.monotonic() - t))
+    return 0
+
+
 def cmd_run(lab, args):
     if not args:
         raise LabError("usage: lab run CMD [ARGS...]")
@@ -1030,6 +1086,7 @@ def cmd_status(lab, args):
 COMMANDS = {
     "up": cmd_up, "down": cmd_down, "reset": cmd_reset, "run": cmd_run, "ssh": cmd_ssh,
     "inventory": cmd_inventory, "status": cmd_status, "check-clean": cmd_check_clean,
+    "stop": cmd_stop, "start": cmd_start,
 }
 
 
