@@ -45,9 +45,14 @@ GUEST_MEM = "1024M"
 UML_MODULES = "/usr/lib/uml/modules"
 BRIDGE = "vmsg-br"
 HOST_PACKAGES = ("user-mode-linux", "uml-utilities", "debootstrap", "debian-archive-keyring",
-                 "e2fsprogs", "iproute2", "openssh-client", "util-linux", "ca-certificates", "gcc", "libc6-dev")
+                 "e2fsprogs", "iproute2", "openssh-client", "util-linux", "ca-certificates", "gcc", "libc6-dev",
+                 # a gluster client outside the storage nodes, on the controller side of the namespace
+                 "glusterfs-client")
 GLOBAL_LOCK = "/run/vmstorage-lab.lock"  # serialises `ip netns add/del` and the /run/netns mount
 NETNS_MOUNT_MARKER = "/run/vmstorage-lab.netns-mount"  # a lab made the /run/netns bind mount
+# `ip netns exec NS` bind-mounts /etc/netns/NS/hosts over /etc/hosts: inside the namespace the
+# controller resolves node1..3 as the guests do (gluster clients need the brick host names).
+NETNS_ETC = "/etc/netns"
 SAFE_PATH = re.compile(r"/[A-Za-z0-9_./+-]*")
 T0 = time.monotonic()
 
@@ -83,6 +88,7 @@ class Lab:
         self.known_hosts = os.path.join(self.state, "known_hosts")
         self.connect = os.path.join(self.state, "connect.py")
         self.cp_dir = os.path.join(self.state, "cp")
+        self.netns_etc = os.path.join(NETNS_ETC, self.netns)
         self.uml_dir = os.path.join(self.state, "uml")
         self.key = os.path.join(self.cache, "ssh", "id_ed25519")
         self._log = None
@@ -502,6 +508,7 @@ def create_network(lab):
         lab.run(["ip", "netns", "add", lab.netns])
         if not premounted and is_mountpoint("/run/netns"):
             write_file(NETNS_MOUNT_MARKER, "ip netns add %s (vmstorage lab) bind-mounted /run/netns\n" % lab.netns)
+    write_netns_hosts(lab)
     ipn = ["ip", "-n", lab.netns]
     lab.run(ipn + ["link", "set", "lo", "up"])
     lab.run(ipn + ["link", "add", BRIDGE, "type", "bridge"])
@@ -511,6 +518,16 @@ def create_network(lab):
         tap = "vmsg-tap%d" % i
         lab.run(ipn + ["tuntap", "add", "dev", tap, "mode", "tap"])
         lab.run(ipn + ["link", "set", tap, "master", BRIDGE, "up"])
+
+
+def write_netns_hosts(lab):
+    """The host's /etc/hosts plus the nodes, as /etc/hosts of every process `ip netns exec` starts."""
+    with open("/etc/hosts") as f:
+        host_entries = f.read()
+    nodes = "".join("%s %s\n" % (lab.ip(n), n) for n in NODES)
+    os.makedirs(lab.netns_etc, exist_ok=True)
+    write_file(os.path.join(lab.netns_etc, "hosts"),
+               "%s\n# lab %s (tests/lab/lab; removed by `lab down`)\n%s" % (host_entries.rstrip("\n"), lab.name, nodes))
 
 
 def delete_network(lab):
@@ -528,6 +545,7 @@ def delete_network(lab):
                     break
                 lab.run(["umount", "/run/netns"], check=False)
             rm(NETNS_MOUNT_MARKER)
+    rm(lab.netns_etc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -847,6 +865,8 @@ def check_clean(lab):
                 problems.append("mount %s (mount namespace of %s)" % (mp, pid))
     if os.path.exists(NETNS_MOUNT_MARKER) and is_mountpoint("/run/netns") and not os.listdir("/run/netns"):
         problems.append("/run/netns bind mount made by a lab is still there")
+    if os.path.lexists(lab.netns_etc):
+        problems.append("%s left (the namespace's /etc/hosts)" % lab.netns_etc)
     for bf in glob.glob("/sys/block/loop*/loop/backing_file"):
         with contextlib.suppress(OSError), open(bf) as f:
             back = f.read().strip()
