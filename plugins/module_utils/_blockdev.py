@@ -121,18 +121,18 @@ def head_is_blank(path, length=HEAD_BYTES):
 
 def probe(runner, path):
     """A DeviceProbe of the block device at ``path`` (which must exist)."""
-    result = runner.run(["blkid", "-p", "-o", "export", path], ok_rcs=(0, BLKID_NOTHING_FOUND, BLKID_AMBIVALENT))
+    result = runner.read(["blkid", "-p", "-o", "export", path], ok_rcs=(0, BLKID_NOTHING_FOUND, BLKID_AMBIVALENT))
     records = parse_blkid_export(result.stdout) if result.rc == 0 else []
     record = records[0] if records else {}
     record.pop("DEVNAME", None)
-    signatures = parse_wipefs_json(runner.run(["wipefs", "--json", "--no-act", path]).stdout)
+    signatures = parse_wipefs_json(runner.read(["wipefs", "--json", "--no-act", path]).stdout)
     rdev = device_number(path)
     return DeviceProbe(path, rdev, record, result.rc == BLKID_AMBIVALENT, signatures, head_is_blank(path), holders(rdev))
 
 
 def scan(runner):
     """Every block device's blkid record, probed afresh, each with its ``rdev`` added."""
-    result = runner.run(["blkid", "-c", "/dev/null", "-o", "export"], ok_rcs=(0, BLKID_NOTHING_FOUND))
+    result = runner.read(["blkid", "-c", "/dev/null", "-o", "export"], ok_rcs=(0, BLKID_NOTHING_FOUND))
     records = parse_blkid_export(result.stdout)
     for record in records:
         record["rdev"] = device_number(record.get("DEVNAME", ""))

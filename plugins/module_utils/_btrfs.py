@@ -261,7 +261,7 @@ def observe(runner, params):
             fields["device"] = device
             fields["device_bytes"] = _blockdev.size_bytes(device.rdev)
             if device.fstype == FSTYPE:
-                fields["super"] = parse_dump_super(runner.run(["btrfs", "inspect-internal", "dump-super", device.path]).stdout)
+                fields["super"] = parse_dump_super(runner.read(["btrfs", "inspect-internal", "dump-super", device.path]).stdout)
             fields["device_mounts"] = [mount.mount_point for mount in mounts
                                        if mount.source.startswith("/") and _blockdev.device_number(mount.source) == device.rdev]
     if params["state"] == "present":

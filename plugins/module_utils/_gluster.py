@@ -45,6 +45,13 @@ RESERVED_NAMES = ("all",)
 # A host name or IPv4/IPv6 literal: no spaces, no ':' (the brick separator), no shell specials.
 BRICK_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 BRICK_PATH = re.compile(r"^/[A-Za-z0-9._/+@=-]*$")
+# glusterd's port: a host that must be probed into the pool has to answer there (asked before any probe).
+GLUSTERD_PORT = 24007
+PORT_PROBE_TIMEOUT = 3.0
+# A help-xml default that says the option takes a number, size or percentage ("16", "64MB", "10%", "-1").
+# "0" and "1" say nothing: gluster writes some booleans so (transport.keepalive).
+NUMERIC_DEFAULT = re.compile(r"^-?\d+(\.\d+)?([KMGTP]?B|%)?$", re.IGNORECASE)
+NUMERIC_VALUE = re.compile(r"^-?\d")
 
 # gluster's own value grammar (libglusterfs common-utils): gf_string2boolean and
 # gf_string2bytesize, whose units are 1024-based and case-insensitive, with no space before them.
@@ -70,6 +77,14 @@ BRICK_REFUSALS = (
      "Give every volume its own brick directory."),
     ("not in 'Peer in Cluster' state", "A brick host left the pool or is down; check `gluster pool list` on this node."),
 )
+
+
+class PeersNotReady(CommandError):
+    """Brick hosts were not connected peers in the cluster by the deadline; the create or add-brick did not run."""
+
+    def __init__(self, message):
+        super().__init__(["gluster", "pool", "list"], 0, "", message)
+        self.args = (message,)
 
 
 class GlusterError(CommandError):
@@ -144,6 +159,15 @@ class Peer:
 
 
 @dataclass
+class LocalPath:
+    """A brick path on this node as glusterd's own checks see it: is it a mount point, and does it (or its
+    nearest existing parent) lie on the root filesystem."""
+
+    mount_point: bool
+    on_root_fs: bool
+
+
+@dataclass
 class ClusterState:
     """What observe() saw from this node.
 
@@ -151,7 +175,10 @@ class ClusterState:
     resolves to, so that 'node2' matches a peer or brick that gluster knows as 10.0.0.2.
     ``local_hosts`` are the brick hosts that are this node. ``options`` holds the volume's current
     values (None without a volume); ``known_options`` the keys gluster accepts; ``groups`` the
-    option groups read from this node (None for a missing group file).
+    option groups read from this node (None for a missing group file). For the refusals plan() makes
+    before gluster is asked: ``option_defaults`` the documented default of every key (help-xml, read
+    for a new volume); ``unreachable`` the hosts to probe that do not answer on glusterd's port, with
+    the reason; ``local_paths`` this node's brick paths.
     """
 
     volume: t.Optional[Volume]
@@ -161,6 +188,9 @@ class ClusterState:
     options: t.Optional[t.Dict[str, str]]
     known_options: t.Set[str]
     groups: t.Dict[str, t.Optional[t.Dict[str, str]]]
+    option_defaults: t.Dict[str, str] = field(default_factory=dict)
+    unreachable: t.Dict[str, str] = field(default_factory=dict)
+    local_paths: t.Dict[str, LocalPath] = field(default_factory=dict)
 
     def same_host(self, first, second):
         return first == second or bool(self.host_names.get(first, {first}) & self.host_names.get(second, {second}))
@@ -230,6 +260,11 @@ def parse_option_help(text):
     return {opt.findtext("name") for opt in ET.fromstring(text).iter("option")}
 
 
+def parse_option_defaults(text):
+    """``gluster --xml volume set help-xml`` -> {key: its documented default value}."""
+    return {opt.findtext("name"): (opt.findtext("defaultValue") or "").strip() for opt in ET.fromstring(text).iter("option")}
+
+
 def parse_group_file(text):
     """A /var/lib/glusterd/groups file (key=value lines) -> {key: value}."""
     options = {}
@@ -289,11 +324,14 @@ def wanted_bricks(params):
     return [Brick(node, params.get("brick") or "") for node in params.get("nodes") or []]
 
 
-def wanted_options(state, params):
-    """Groups expanded (in the order given), then ``options``, then ``auth_allow``: later wins."""
+def wanted_options(groups, params):
+    """Groups expanded (in the order given), then ``options``, then ``auth_allow``: later wins.
+
+    ``groups`` maps the group names to their options as observe() read them.
+    """
     options = {}
     for group in params.get("option_groups") or []:
-        options.update(state.groups.get(group) or {})
+        options.update(groups.get(group) or {})
     for key, value in (params.get("options") or {}).items():
         options[key] = option_text(value)
     if params.get("auth_allow"):
@@ -307,18 +345,23 @@ def gluster_argv(*args):
     return ["gluster", "--mode=script"] + list(args)
 
 
-def _query(runner, deadline, *args):
+def _query(runner, deadline, *args, fresh=False):
     """The stdout of a read-only ``gluster --xml`` command, retried until ``deadline`` while glusterd is
     starting ('Connection failed'), busy with another node's transaction, or answers nothing (seen in the
-    lab under load: rc 0 and an empty stdout)."""
+    lab under load: rc 0 and an empty stdout). ``fresh`` asks glusterd again even when this run asked
+    the same before (polling)."""
+    argv = gluster_argv("--xml", *args)
     while True:
-        result = runner.run(gluster_argv("--xml", *args), check=False)
+        if fresh:
+            runner.forget(argv)
+        result = runner.read(argv, check=False)
         try:
             cli_output(result.stdout)
             if result.rc == 0:
                 return result.stdout
             problem = result.stderr or "exit code %s" % result.rc
         except (ValueError, ET.ParseError) as exc:
+            runner.forget(argv)
             problem = "%s %s" % (result.stdout.strip() or result.stderr.strip() or "no output", exc)
         if not any(word in problem for word in TRANSIENT) or time.monotonic() >= deadline:
             error = CommandError(result.argv, result.rc, result.stdout, problem)
@@ -374,20 +417,28 @@ def observe(runner, params):
     if not valid_volume_name(params["name"]):
         # plan() refuses it; never hand such a string to the CLI.
         return ClusterState(None, peers, {}, set(), None, set(), {})
+    # `volume info` and `volume status` without a name answer for every volume: a module run that
+    # handles many volumes asks once (runner.read remembers the answers until something changes).
     volume = parse_volumes(_query(runner, deadline, "volume", "info")).get(params["name"])
+    groups = _read_groups(params.get("option_groups") or []) if params["state"] != "absent" else {}
     options = known = None
+    defaults = {}
     if volume is not None:
-        known_values = parse_volume_get(_query(runner, deadline, "volume", "get", volume.name, "all"))
-        known = set(known_values)
-        # `volume get all` leaves out custom user.* keys; volume info lists them with the other set options.
         options = dict(volume.reconfigured)
-        options.update(known_values)
+        known = set(options)
+        if not _all_set_already(options, groups, params):
+            # `volume get all` (1.3 s in the lab) gives defaults and the list of keys the volume knows;
+            # it leaves out custom user.* keys, which volume info lists with the other set options.
+            known_values = parse_volume_get(_query(runner, deadline, "volume", "get", volume.name, "all"))
+            known = set(known_values)
+            options.update(known_values)
         if volume.started:
-            online = parse_brick_status(_query(runner, deadline, "volume", "status", volume.name))
+            online = parse_brick_status(_query(runner, deadline, "volume", "status", "all"))
             for brick in volume.bricks:
                 brick.online = online.get((brick.uuid, brick.path), False)
     elif params["state"] != "absent" and (params.get("options") or params.get("option_groups") or params.get("auth_allow")):
-        known = parse_option_help(runner.run(gluster_argv("volume", "set", "help-xml")).stdout)
+        help_xml = runner.read(gluster_argv("volume", "set", "help-xml")).stdout
+        known, defaults = parse_option_help(help_xml), parse_option_defaults(help_xml)
     hosts = set()
     if params["state"] != "absent":
         try:
@@ -398,8 +449,64 @@ def observe(runner, params):
         hosts.update(brick.host for brick in volume.bricks)
     host_names = {host: _host_names(host) for host in hosts}
     local_hosts = {host for host, names in host_names.items() if _is_this_node(names)}
-    groups = _read_groups(params.get("option_groups") or []) if params["state"] != "absent" else {}
-    return ClusterState(volume, peers, host_names, local_hosts, options, known or set(), groups)
+    state = ClusterState(volume, peers, host_names, local_hosts, options, known or set(), groups, option_defaults=defaults)
+    if params["state"] != "absent":
+        _observe_new_bricks(state, params)
+    return state
+
+
+def _observe_new_bricks(state, params):
+    """What plan() needs to refuse bricks before gluster sees them: the hosts to probe that do not
+    answer on glusterd's port, and what this node's brick paths are."""
+    try:
+        bricks = wanted_bricks(params)
+    except Refusal:
+        return  # plan() refuses the same input with the full message
+    for host in dict.fromkeys(brick.host for brick in bricks):
+        if host not in state.local_hosts and not _known_peer(state, host):
+            reason = _glusterd_unreachable(host)
+            if reason:
+                state.unreachable[host] = reason
+    root_device = os.stat("/").st_dev
+    for brick in bricks:
+        if brick.host in state.local_hosts and _valid_brick(brick):
+            existing = brick.path
+            while not os.path.exists(existing):
+                existing = os.path.dirname(existing)
+            state.local_paths[brick.path] = LocalPath(os.path.ismount(brick.path), os.stat(existing).st_dev == root_device)
+
+
+def _glusterd_unreachable(host):
+    """Why glusterd on ``host`` cannot be reached, or None when it answers (a TCP connect, nothing sent)."""
+    try:
+        with socket.create_connection((host, GLUSTERD_PORT), timeout=PORT_PROBE_TIMEOUT):
+            return None
+    except OSError as err:
+        return "no answer on port %d (%s)" % (GLUSTERD_PORT, err.strerror or err)
+
+
+def _all_set_already(reconfigured, groups, params):
+    """Whether every option asked for is set on the volume with that value (a re-run's usual case)."""
+    if params["state"] == "absent" or any(options is None for options in groups.values()):
+        return params["state"] == "absent"
+    wanted = wanted_options(groups, params)
+    return all(key in reconfigured and option_values_equal(reconfigured[key], value) for key, value in wanted.items())
+
+
+def local_online_brick(runner, volume_name):
+    """This node's brick of a started volume when its brick process runs, else None.
+
+    For readers that may look at the brick directly (qemu_gluster_image's quick look); two
+    questions to glusterd that runner.read answers once per module run.
+    """
+    volume = parse_volumes(_query(runner, time.monotonic(), "volume", "info")).get(volume_name)
+    if volume is None or not volume.started:
+        return None
+    online = parse_brick_status(_query(runner, time.monotonic(), "volume", "status", "all"))
+    for brick in volume.bricks:
+        if online.get((brick.uuid, brick.path)) and _is_this_node(_host_names(brick.host)):
+            return brick
+    return None
 
 
 # ---------------------------------------------------------------- plan (pure)
@@ -426,9 +533,10 @@ def _check_request(params, bricks):
         raise Refusal("no bricks", "neither nodes+brick nor bricks", "state %s" % params["state"],
                       "Give nodes (in brick order) and brick (the path on every node), or bricks as HOST:/PATH.")
     for brick in bricks:
-        if not BRICK_HOST.match(brick.host) or not BRICK_PATH.match(brick.path) or brick.path.rstrip("/") == "":
+        if not _valid_brick(brick):
             raise Refusal("invalid brick", repr(brick.spec), "HOST:/ABSOLUTE/PATH (not /)",
-                          "Use a host name or address and an absolute path of letters, digits and ._/+@=- only.")
+                          "Use a host name or address and an absolute path of letters, digits and ._/+@=- only, "
+                          "without '.', '..' or empty parts.")
     if len(bricks) % replica:
         raise Refusal("the brick count is not a multiple of the replica count", "%d bricks" % len(bricks),
                       "replica %d" % replica, "Give %d, %d, ... bricks: each set of %d consecutive bricks holds one copy each."
@@ -437,6 +545,11 @@ def _check_request(params, bricks):
     duplicates = sorted({spec for spec in specs if specs.count(spec) > 1})
     if duplicates:
         raise Refusal("a brick is listed twice", ", ".join(duplicates), "distinct bricks", "List every brick once.")
+
+
+def _valid_brick(brick):
+    parts = brick.path.strip("/").split("/")
+    return bool(BRICK_HOST.match(brick.host) and BRICK_PATH.match(brick.path)) and all(part not in ("", ".", "..") for part in parts)
 
 
 def _check_replica_sets(state, bricks, replica):
@@ -460,6 +573,44 @@ def _check_options(state, wanted):
     if unknown:
         raise Refusal("unknown volume option", ", ".join(unknown), "options",
                       "Check the key with `gluster volume set help` (custom keys start with 'user.'); nothing was changed.")
+    # gluster checks values only in `volume set`, which needs the volume: for a new one a value it refuses
+    # would come after the create (the volume made, its id on every brick). Numbers are checked here.
+    not_numbers = sorted(key for key, value in wanted.items()
+                         if _takes_number(state.option_defaults.get(key)) and not NUMERIC_VALUE.match(value))
+    if not_numbers:
+        raise Refusal("volume option values are not numbers", ", ".join("%s=%s" % (key, wanted[key]) for key in not_numbers),
+                      "options of a new volume: %s" % ", ".join("%s takes a number or size (default %s)" % (key, state.option_defaults[key])
+                                                                for key in not_numbers),
+                      "Give a number or a size such as 64MB (see `gluster volume set help`); nothing was created.")
+
+
+def _takes_number(default):
+    return default not in (None, "0", "1") and bool(NUMERIC_DEFAULT.match(default))
+
+
+def _check_reachable(state):
+    if state.unreachable:
+        hosts = sorted(state.unreachable)
+        raise Refusal("brick hosts do not answer", "; ".join("%s: %s" % (host, state.unreachable[host]) for host in hosts),
+                      "bricks on %s, which must be probed into the trusted pool" % ", ".join(hosts),
+                      "Check that the names resolve on every node, that glusterd runs there and that port %d is reachable "
+                      "from this node; nothing was probed or created." % GLUSTERD_PORT)
+
+
+def _check_local_brick_paths(state, name, bricks):
+    """glusterd's own checks of a new brick, made first for this node's bricks: it refuses a mount point
+    and the root filesystem without 'force' (the latter after creating and removing the directory)."""
+    for brick in bricks:
+        local = state.local_paths.get(brick.path) if brick.host in state.local_hosts else None
+        if local is not None and local.mount_point:
+            raise Refusal("a brick cannot be a mount point", "%s is a mount point" % brick.spec, "brick %s of volume %s" % (brick.spec, name),
+                          "Use a subdirectory of the mounted filesystem, e.g. %s/data (glusterd creates it); this module never "
+                          "passes 'force'." % brick.path.rstrip("/"))
+        if local is not None and local.on_root_fs:
+            raise Refusal("a brick cannot be on the root filesystem", "%s lies on the root filesystem of %s" % (brick.spec, brick.host),
+                          "brick %s of volume %s" % (brick.spec, name),
+                          "Mount the brick's own filesystem there first (e.g. vmstorage.gluster.btrfs_brick) and use a "
+                          "subdirectory of it; this module never passes 'force'.")
 
 
 def _same_brick(state, first, second):
@@ -489,12 +640,16 @@ def _brick_growth(state, volume, bricks, params):
     return bricks[len(current):]
 
 
+def _known_peer(state, host):
+    return any(state.same_host(host, name) for peer in state.peers for name in peer.hostnames)
+
+
 def _probe_actions(state, bricks):
     actions = []
     for host in dict.fromkeys(brick.host for brick in bricks):
         if host in state.local_hosts:
             continue
-        if not any(state.same_host(host, name) for peer in state.peers for name in peer.hostnames):
+        if not _known_peer(state, host):
             actions.append(Action("probe", "probe peer %s" % host, gluster_argv("peer", "probe", host), host=host))
     return actions
 
@@ -532,16 +687,19 @@ def plan(state, params):
         return actions + [Action("delete", "delete volume %s (brick directories and their data stay)" % name,
                                  gluster_argv("volume", "delete", name))]
     _check_replica_sets(state, bricks, params["replica"])
-    wanted = wanted_options(state, params)
+    wanted = wanted_options(state.groups, params)
     _check_options(state, wanted)
+    _check_reachable(state)
     actions = _probe_actions(state, bricks)
     started = volume is not None and volume.started
     if volume is None:
+        _check_local_brick_paths(state, name, bricks)
         actions.append(Action("create", "create volume %s: replica %d%s, bricks %s" % (
             name, params["replica"], " arbiter 1" if params["arbiter"] else "", " ".join(brick.spec for brick in bricks)),
             gluster_argv("volume", "create", name, *_layout_argv(params, bricks))))
     else:
         new_bricks = _brick_growth(state, volume, bricks, params)
+        _check_local_brick_paths(state, name, new_bricks)
         if new_bricks:
             actions.append(Action("add_brick", "add bricks to %s: %s" % (name, " ".join(brick.spec for brick in new_bricks)),
                                   gluster_argv("volume", "add-brick", name, *_layout_argv(params, new_bricks))))
@@ -561,7 +719,7 @@ def _not_ready_in(state, peers, hosts):
             if not any(peer.ready and any(state.same_host(host, name) for name in peer.hostnames) for peer in peers)]
 
 
-def _wait_for_peers(runner, state, bricks, deadline):
+def _wait_for_peers(runner, state, bricks, deadline, purpose):
     """Poll until every brick host is a connected peer in the cluster, in this node's view and in every
     other brick host's (`--remote-host`), or fail at the deadline.
 
@@ -572,10 +730,10 @@ def _wait_for_peers(runner, state, bricks, deadline):
     all_hosts = list(dict.fromkeys(brick.host for brick in bricks))
     hosts = [host for host in all_hosts if host not in state.local_hosts]
     while True:
-        peers = parse_pool(_query(runner, deadline, "pool", "list"))
+        peers = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
         waiting = _not_ready_in(state, peers, hosts)
         for remote in [] if waiting else hosts:
-            remote_peers = parse_pool(_query(runner, deadline, "--remote-host=%s" % remote, "pool", "list"))
+            remote_peers = parse_pool(_query(runner, deadline, "--remote-host=%s" % remote, "pool", "list", fresh=True))
             others = [host for host in all_hosts if not state.same_host(host, remote)]
             waiting += ["%s (as %s sees it)" % (host, remote) for host in _not_ready_in(state, remote_peers, others)]
         if not waiting:
@@ -583,9 +741,9 @@ def _wait_for_peers(runner, state, bricks, deadline):
         if time.monotonic() >= deadline:
             seen = "; ".join("%s: %s, %s" % ("/".join(peer.hostnames), peer.state, "connected" if peer.connected else "disconnected")
                              for peer in peers if not peer.is_self)
-            raise CommandError(["gluster", "pool", "list"], 0, "", "peers %s not connected and in the cluster after the deadline "
-                               "(pool: %s). Check that glusterd runs there and that port 24007 is reachable; raise peer_timeout "
-                               "for slow nodes." % (", ".join(waiting), seen or "empty"))
+            raise PeersNotReady("peers %s not connected and in the cluster by the deadline: found pool %s; asked for %s. "
+                                "Check that glusterd runs there (`systemctl start glusterd`) and that port %d is reachable; "
+                                "raise peer_timeout for slow nodes." % (", ".join(waiting), seen or "empty", purpose, GLUSTERD_PORT))
         time.sleep(POLL_INTERVAL)
 
 
@@ -607,7 +765,7 @@ def apply(runner, state, params, actions):
     peers_checked = False
     for action in actions:
         if action.kind in ("create", "add_brick") and not peers_checked:
-            _wait_for_peers(runner, state, bricks, deadline)
+            _wait_for_peers(runner, state, bricks, deadline, action.summary)
             peers_checked = True
         try:
             _run_change(runner, action.argv, deadline)
@@ -645,7 +803,7 @@ def _predicted_view(state, params, actions, keys):
     if params["state"] == "absent":
         return _view(None, None, keys)
     view = _view(state.volume, state.options, keys)
-    wanted = wanted_options(state, params)
+    wanted = wanted_options(state.groups, params)
     if any(action.kind == "set_options" for action in actions):
         view["options"] = {key: wanted[key] for key in keys}
     view["bricks"] = [brick.spec for brick in wanted_bricks(params)] if state.volume is None else (
@@ -658,7 +816,7 @@ def _predicted_view(state, params, actions, keys):
 
 
 def report(runner, before, after, params, actions):
-    keys = sorted(wanted_options(before, params)) if params["state"] != "absent" else []
+    keys = sorted(wanted_options(before.groups, params)) if params["state"] != "absent" else []
     before_view = _view(before.volume, before.options, keys)
     if after is None:
         after_view = _predicted_view(before, params, actions, keys)

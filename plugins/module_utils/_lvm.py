@@ -210,7 +210,7 @@ def _observe_device(runner, path, pv_rows):
         if os.path.realpath(row["pv_name"]) == real_path:
             return Device(path, real_path, True, pv_vg=row["vg_name"], is_pv=True)
     # blkid -p probes the device itself (no cache); exit code 2 means no signature at all.
-    probe = runner.run(["blkid", "-p", "-o", "export", real_path], ok_rcs=(0, 2))
+    probe = runner.read(["blkid", "-p", "-o", "export", real_path], ok_rcs=(0, 2))
     return Device(path, real_path, True, signatures=parse_blkid_export(probe.stdout))
 
 

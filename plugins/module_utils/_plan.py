@@ -77,7 +77,101 @@ class MissingPrerequisite(Refusal):
         self.predicted = predicted
 
 
-def run_plan(module, observe, plan, apply, report):
+class Item:
+    """One request of a module run: its params, the state seen before, and its plan."""
+
+    __slots__ = ("params", "label", "before", "actions")
+
+    def __init__(self, params, label):
+        self.params = params
+        self.label = label
+        self.before = None
+        self.actions = []
+
+
+def _broken_rule(params, rules):
+    """The first of AnsibleModule-style rules (required, required_if, mutually_exclusive,
+    required_together) that ``params`` breaks, in words, or None."""
+    def present(name):
+        return params.get(name) not in (None, [], "")
+
+    missing = [name for name in rules.get("required", ()) if not present(name)]
+    if missing:
+        return "%s missing" % ", ".join(missing)
+    for key, value, needed in rules.get("required_if", ()):
+        missing = [name for name in needed if not present(name)]
+        if params.get(key) == value and missing:
+            return "%s=%s needs %s" % (key, value, ", ".join(missing))
+    for names in rules.get("mutually_exclusive", ()):
+        given = [name for name in names if present(name)]
+        if len(given) > 1:
+            return "%s exclude each other" % " and ".join(given)
+    for names in rules.get("required_together", ()):
+        given = [name for name in names if present(name)]
+        if given and len(given) < len(names):
+            return "%s go together" % " and ".join(names)
+    return None
+
+
+def item_params(module, items_option, rules):
+    """The params of every request of this run.
+
+    Without ``items_option`` (or when that option is unset) the module's params are the one request.
+    Otherwise each element of the list option is a request: its keys set (not None) override the
+    module's top-level params, which thereby hold the values every item shares; a dict (volume
+    options) is merged over the top-level one instead. ``rules`` (``required``: names, and
+    ``required_if``, ``mutually_exclusive``, ``required_together`` as AnsibleModule takes them) are
+    checked on each merged request; a broken one fails the module before anything runs, naming the item.
+    """
+    items = module.params.get(items_option) if items_option else None
+    if not items:
+        requests = [module.params]
+    else:
+        shared = dict((key, value) for key, value in module.params.items() if key != items_option)
+        requests = []
+        for item in items:
+            params = dict(shared)
+            for key, value in item.items():
+                if isinstance(value, dict) and isinstance(params.get(key), dict):
+                    params[key] = dict(params[key], **value)
+                elif value is not None:
+                    params[key] = value
+            requests.append(params)
+    for index, params in enumerate(requests):
+        broken = _broken_rule(params, rules)
+        if broken:
+            where = "%s[%d] (with the top-level options)" % (items_option, index) if items else "the parameters"
+            module.fail_json(msg="%s: %s; nothing was changed." % (where, broken))
+    return requests
+
+
+def _without_repeats(actions, done):
+    """Actions not already planned by an earlier item (one VG or pool shared by every LV)."""
+    kept = []
+    for action in actions:
+        if action not in done:
+            done.append(action)
+            kept.append(action)
+    return kept
+
+
+def _planned(module, item, plan):
+    """The item's plan; a refusal names the item; check mode predicts past a missing prerequisite."""
+    try:
+        return plan(item.before, item.params)
+    except MissingPrerequisite as missing:
+        if not module.check_mode:
+            raise Refusal(item.label + missing.problem, missing.found, missing.requested, missing.remedy) from missing
+        module.warn("check mode: %s%s; predicting what a run does once an earlier task has made it" % (
+            item.label, missing))
+        return missing.predicted
+    except Refusal as refusal:
+        if not item.label:
+            raise
+        raise Refusal(item.label + refusal.problem, refusal.found, refusal.requested, refusal.remedy) from refusal
+
+
+def run_plan(module, observe, plan, apply, report, items_option=None, rules=None):
     """Drive one module run and exit the module.
 
     observe(runner, params) -> state; plan(state, params) -> list of Action (may raise Refusal);
@@ -85,25 +179,42 @@ def run_plan(module, observe, plan, apply, report):
     report(runner, before_state, after_state, params, actions) -> dict of return values, which may
     carry a ``diff`` ({"before": ..., "after": ...}) and ``warnings``.
     In check mode ``after_state`` is None: report() predicts from the plan.
+
+    With ``items_option`` (a list option, see item_params, which also checks ``rules`` on every
+    request) one run handles many requests: every
+    request is observed and planned before anything runs, so a refusal of any of them leaves the
+    node unchanged; then each request that needs work is observed and planned again just before it
+    is applied (an earlier item may have made the VG it needs), and every request is reported.
+    The commands' answers are shared between the items (CommandRunner.read), so a request that
+    needs nothing costs no command of its own beyond what is specific to it.
     """
     runner = CommandRunner(module)
-    params = module.params
+    requests = item_params(module, items_option, rules or {})
+    batch = bool(items_option and module.params.get(items_option))
+    items = [Item(params, "item %d: " % index if batch else "") for index, params in enumerate(requests)]
     try:
-        state = observe(runner, params)
-        try:
-            actions = plan(state, params)
-        except MissingPrerequisite as missing:
+        planned = []
+        for item in items:
+            item.before = observe(runner, item.params)
+            item.actions = _without_repeats(_planned(module, item, plan), planned)
+        results = []
+        node_changed = False
+        for item in items:
+            after = None
             if not module.check_mode:
-                raise
-            module.warn("check mode: %s; predicting what a run does once an earlier task has made it" % missing)
-            actions = missing.predicted
-        after = None
-        if actions and not module.check_mode:
-            apply(runner, state, params, actions)
-            after = observe(runner, params)
-        elif not actions:
-            after = state
-        result = report(runner, state, after, params, actions)
+                if node_changed:
+                    # an earlier item changed the node (made the VG this one needs, say): plan on what is there now
+                    item.before = observe(runner, item.params)
+                    item.actions = _planned(module, item, plan)
+                if item.actions:
+                    apply(runner, item.before, item.params, item.actions)
+                    node_changed = True
+                after = observe(runner, item.params) if item.actions else item.before
+            elif not item.actions:
+                after = item.before
+            result = report(runner, item.before, after, item.params, item.actions)
+            result.update(changed=bool(item.actions), actions=[action.summary for action in item.actions])
+            results.append(result)
     except Refusal as refusal:
         module.fail_json(changed=False, **refusal.as_result())
     except CommandError as err:
@@ -113,13 +224,16 @@ def run_plan(module, observe, plan, apply, report):
         )
     except Exception as err:  # pylint: disable=broad-except
         module.fail_json(msg="unexpected error: %s" % err, exception=traceback.format_exc(), commands=runner.history)
-    warnings = result.pop("warnings", [])
-    for warning in warnings:
-        module.warn(warning)
-    diff = result.pop("diff", None)
-    if not module._diff:  # pylint: disable=protected-access
-        diff = None
-    exit_args = dict(changed=bool(actions), actions=[action.summary for action in actions], **result)
-    if diff is not None:
+    for result in results:
+        for warning in result.pop("warnings", []):
+            module.warn(warning)
+    diffs = [result.pop("diff", None) for result in results]
+    if batch:
+        exit_args = dict(changed=any(result["changed"] for result in results),
+                         actions=[summary for result in results for summary in result["actions"]], results=results)
+        diff = [one for one in diffs if one is not None]
+    else:
+        exit_args, diff = results[0], diffs[0]
+    if diff is not None and module._diff:  # pylint: disable=protected-access
         exit_args["diff"] = diff
     module.exit_json(**exit_args)

@@ -60,6 +60,7 @@ class CommandRunner:
     def __init__(self, module):
         self._module = module
         self._bin_cache = {}
+        self._answers = {}
         self.history = []
 
     def binary(self, name, required=True):
@@ -74,8 +75,30 @@ class CommandRunner:
     def run(self, argv, check=True, ok_rcs=(0,), data=None):
         """Run ``argv`` (the first element a tool name or path) and return a CommandResult.
 
-        With ``check`` (the default) an exit code outside ``ok_rcs`` raises CommandError.
+        With ``check`` (the default) an exit code outside ``ok_rcs`` raises CommandError. Any command
+        run this way may change the node, so the answers :meth:`read` remembered are forgotten.
         """
+        self._answers.clear()
+        return self._execute(argv, check, ok_rcs, data)
+
+    def read(self, argv, ok_rcs=(0,), check=True):
+        """Run a read-only command, or return its answer from earlier in this module run.
+
+        A module handling many items (one per VM) observes the node once per item; the answers
+        to the same question (``lvs``, ``gluster volume info`` ...) stay valid until :meth:`run`
+        runs a command that may change the node. Only answers with an exit code in ``ok_rcs``
+        are remembered; other ones raise CommandError like :meth:`run` (or, without ``check``,
+        are returned and asked afresh next time).
+        """
+        key = (tuple(str(arg) for arg in argv), tuple(ok_rcs))
+        if key in self._answers:
+            return self._answers[key]
+        result = self._execute(argv, check, ok_rcs, None)
+        if result.rc in ok_rcs:
+            self._answers[key] = result
+        return result
+
+    def _execute(self, argv, check, ok_rcs, data):
         argv = [str(arg) for arg in argv]
         if not argv[0].startswith("/"):
             argv[0] = self.binary(argv[0])
@@ -88,15 +111,20 @@ class CommandRunner:
         return CommandResult(argv, rc, stdout, stderr)
 
     def query(self, argv, ok_rcs=(0,), attempts=3):
-        """Run a read-only command whose answer is its stdout; an empty answer is asked again.
+        """:meth:`read` a command whose answer is its stdout; an empty answer is asked again.
 
         Tools that print as they exit (block-buffered pipes: lvs, qemu-img) can have their output
         missed by run_command's select loop (ansible/ansible#51393, #85869); seen in the lab on
         loaded nodes as rc 0 with an empty stdout. Asking a read-only command again is harmless.
         """
-        result = self.run(argv, ok_rcs=ok_rcs)
+        result = self.read(argv, ok_rcs=ok_rcs)
         for _retry in range(attempts - 1):
             if result.stdout.strip():
                 break
-            result = self.run(argv, ok_rcs=ok_rcs)
+            self.forget(argv, ok_rcs)
+            result = self.read(argv, ok_rcs=ok_rcs)
         return result
+
+    def forget(self, argv, ok_rcs=(0,)):
+        """Drop one remembered answer (it was empty or is known to be stale)."""
+        self._answers.pop((tuple(str(arg) for arg in argv), tuple(ok_rcs)), None)

@@ -47,8 +47,43 @@ options:
     description:
       - The mount point, an absolute path. It is created when missing; an existing non-empty directory is refused
         because mounting would hide its content.
+      - Required unless O(bricks) is given.
     type: path
-    required: true
+  bricks:
+    description:
+      - Several bricks in one run, one VM each; the other options are shared by all of them.
+      - Every brick is observed and planned before anything runs, so one refused brick leaves every brick unchanged. The
+        device scan, fstab and mount table are read once per run, not once per brick.
+      - The result has C(results), one per brick, holding what a single run returns.
+    type: list
+    elements: dict
+    suboptions:
+      device:
+        description: As O(device).
+        type: path
+      label:
+        description: As O(label).
+        type: str
+      path:
+        description: As O(path).
+        type: path
+        required: true
+      brick_dir:
+        description: As O(brick_dir); the top-level O(brick_dir) when unset.
+        type: str
+      owner:
+        description: As O(owner); the top-level O(owner) when unset.
+        type: str
+      group:
+        description: As O(group); the top-level O(group) when unset.
+        type: str
+      mode:
+        description: As O(mode); the top-level O(mode) when unset.
+        type: raw
+      state:
+        description: As O(state); the top-level O(state) when unset.
+        type: str
+        choices: [present, unmounted, absent]
   mount_options:
     description:
       - Mount options for the fstab line and the live mount.
@@ -100,6 +135,7 @@ options:
       - Destroy whatever O(device) holds (another filesystem, a partition table, btrfs with another label and data,
         unrecognised data) and make the btrfs filesystem. Never while the device is mounted or in use.
       - Has no effect on a device that already carries btrfs with O(label).
+      - Only for one brick at a time, never with O(bricks): the flag names one device to destroy.
     type: bool
     default: false
 notes:
@@ -124,6 +160,12 @@ EXAMPLES = r"""
     group: kvm
     mode: "0750"
 
+- name: Bricks of two VMs in one run
+  vmstorage.gluster.btrfs_brick:
+    bricks:
+      - {device: /dev/ThinGroup/mapserver, label: mapserver, path: /srv/mapserver}
+      - {device: /dev/ThinGroup/webfront, label: webfront, path: /srv/webfront}
+
 - name: Take the brick offline, keeping its fstab line
   vmstorage.gluster.btrfs_brick:
     path: /srv/mapserver
@@ -136,6 +178,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+results:
+  description: With O(bricks), what a single run returns (C(changed), C(actions), C(device), C(uuid) ...), for each brick in order.
+  returned: when O(bricks) is given
+  type: list
+  elements: dict
 device:
   description: The device resolved to its real path (for example C(/dev/dm-3) or C(/dev/ubdb)); null when not given.
   returned: always
@@ -193,7 +240,17 @@ def main():
         argument_spec=dict(
             device=dict(type="path"),
             label=dict(type="str"),
-            path=dict(type="path", required=True),
+            path=dict(type="path"),
+            bricks=dict(type="list", elements="dict", options=dict(
+                device=dict(type="path"),
+                label=dict(type="str"),
+                path=dict(type="path", required=True),
+                brick_dir=dict(type="str"),
+                owner=dict(type="str"),
+                group=dict(type="str"),
+                mode=dict(type="raw"),
+                state=dict(type="str", choices=["present", "unmounted", "absent"]),
+            )),
             mount_options=dict(type="list", elements="str", default=list(_btrfs.DEFAULT_MOUNT_OPTIONS)),
             fstab_source=dict(type="str", choices=["label", "uuid", "device"], default="label"),
             fstab_passno=dict(type="int", choices=[0, 1, 2], default=0),
@@ -204,10 +261,12 @@ def main():
             state=dict(type="str", choices=["present", "unmounted", "absent"], default="present"),
             force_format=dict(type="bool", default=False),
         ),
-        required_if=[("state", "present", ("device", "label"))],
+        required_one_of=[("path", "bricks")],
+        mutually_exclusive=[("path", "bricks"), ("device", "bricks"), ("label", "bricks"), ("force_format", "bricks")],
         supports_check_mode=True,
     )
-    run_plan(module, _btrfs.observe, _btrfs.plan, _btrfs.apply, _btrfs.report)
+    run_plan(module, _btrfs.observe, _btrfs.plan, _btrfs.apply, _btrfs.report, items_option="bricks",
+             rules=dict(required_if=[("state", "present", ("device", "label"))]))
 
 
 if __name__ == "__main__":

@@ -41,8 +41,40 @@ options:
   name:
     description:
       - The volume name. Letters, digits, C(-) and C(_), at most 64 characters, not starting with C(-), not C(all).
+      - Required unless O(volumes) is given.
     type: str
-    required: true
+  volumes:
+    description:
+      - Several volumes in one run, one VM each; the other options are shared by all of them (per volume, O(brick)
+        differs, and O(options) is merged over the shared O(options)).
+      - Every volume is observed and planned before anything runs, so one refused volume leaves every volume unchanged.
+        The pool and C(volume info)/C(volume status) are read once per run, not once per volume.
+      - The result has C(results), one per volume, holding what a single run returns.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: As O(name).
+        type: str
+        required: true
+      state:
+        description: As O(state); the top-level O(state) when unset.
+        type: str
+        choices: [present, started, stopped, absent]
+      brick:
+        description: As O(brick), on the shared O(nodes).
+        type: str
+      bricks:
+        description: As O(bricks).
+        type: list
+        elements: str
+      options:
+        description: Options of this volume, merged over the top-level O(options) (this item's value wins).
+        type: dict
+      option_groups:
+        description: As O(option_groups); the top-level O(option_groups) when unset.
+        type: list
+        elements: str
   state:
     description:
       - V(started) creates the volume when missing and starts it.
@@ -127,6 +159,17 @@ EXAMPLES = r"""
     auth_allow: [10.0.0.*]
   run_once: true
 
+- name: Volumes of two VMs in one run, with the options they share
+  vmstorage.gluster.gluster_replica_volume:
+    nodes: [node1, node2, node3]
+    option_groups: [virt]
+    options:
+      storage.owner-uid: 64055
+    volumes:
+      - {name: mapserver, brick: /srv/mapserver/data}
+      - {name: webfront, brick: /srv/webfront/data, options: {performance.cache-size: 64MB}}
+  run_once: true
+
 - name: Grow it to distributed-replicate 2 x 3 (existing bricks first)
   vmstorage.gluster.gluster_replica_volume:
     name: mapserver
@@ -147,6 +190,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+results:
+  description: With O(volumes), what a single run returns (C(changed), C(actions), C(volume), C(peers)), for each volume in order.
+  returned: when O(volumes) is given
+  type: list
+  elements: dict
 actions:
   description: What was done, or in check mode what would be done, one line per step.
   returned: always
@@ -209,7 +257,15 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="str", required=True),
+            name=dict(type="str"),
+            volumes=dict(type="list", elements="dict", options=dict(
+                name=dict(type="str", required=True),
+                state=dict(type="str", choices=["present", "started", "stopped", "absent"]),
+                brick=dict(type="str"),
+                bricks=dict(type="list", elements="str"),
+                options=dict(type="dict"),
+                option_groups=dict(type="list", elements="str"),
+            )),
             state=dict(type="str", choices=["present", "started", "stopped", "absent"], default="started"),
             nodes=dict(type="list", elements="str"),
             brick=dict(type="str"),
@@ -221,11 +277,12 @@ def main():
             auth_allow=dict(type="list", elements="str"),
             peer_timeout=dict(type="int", default=60),
         ),
-        mutually_exclusive=[("bricks", "nodes"), ("bricks", "brick")],
-        required_together=[("nodes", "brick")],
+        required_one_of=[("name", "volumes")],
+        mutually_exclusive=[("name", "volumes")],
         supports_check_mode=True,
     )
-    run_plan(module, _gluster.observe, _gluster.plan, _gluster.apply, _gluster.report)
+    run_plan(module, _gluster.observe, _gluster.plan, _gluster.apply, _gluster.report, items_option="volumes",
+             rules=dict(mutually_exclusive=[("bricks", "nodes"), ("bricks", "brick")], required_together=[("nodes", "brick")]))
 
 
 if __name__ == "__main__":

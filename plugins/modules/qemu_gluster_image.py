@@ -17,11 +17,17 @@ description:
     grows it with C(qemu-img resize); a smaller size or another format is refused with a message. New images are
     written under a hidden partial name next to the target and hard-linked into place, so an image that appears
     meanwhile is never replaced and an interrupted run leaves no half image under the final name.
-  - Every run mounts the volume with FUSE on a private temporary directory (C(mount -t glusterfs) with
-    C(backup-volfile-servers) for the servers after the first; read-only in check mode) and looks at the image with
-    C(qemu-img info --output=json -U). That existence check is what a re-run costs, about 2.5 s (mount ~2.2 s,
-    info ~0.2 s, umount ~0.1 s); the mount is always unmounted and its directory removed, also on failure.
-    Opening an image through gfapi instead would cost ~10 s per open/close (glfs_fini).
+  - A run first takes a quick look at the image on this node's own brick of the volume, when the node has one (the
+    volume started, the brick process online, no AFR pending or dirty mark on the file): it reads the qcow2 or qed
+    header. That look is trusted for one conclusion only, that the image is there as asked and nothing needs doing;
+    this is what a re-run on a storage node costs (a few milliseconds per image plus two C(gluster --xml) questions
+    per run).
+  - Otherwise (no local brick, a raw image, an import, anything to do or refuse) the run mounts the volume with FUSE on a
+    private temporary directory (C(mount -t glusterfs) with C(backup-volfile-servers) for the servers after the first;
+    read-only in check mode) and looks at the image with C(qemu-img info --output=json -U), about 2.5 s per volume
+    (mount ~2.2 s, info ~0.2 s, umount ~0.1 s); every action and refusal is based on that view. The mount is always
+    unmounted and its directory removed, also on failure. Opening an image through gfapi instead would cost ~10 s per
+    open/close (glfs_fini).
   - Growing, ownership changes and deletion go through that FUSE mount, which honours qemu's image locks, so growing
     an image a running VM holds fails instead of corrupting it. O(access) chooses how a new image is created or
     imported.
@@ -31,16 +37,49 @@ extends_documentation_fragment:
   - vmstorage.gluster.attributes
 options:
   volume:
-    description: Name of the gluster volume that holds the image.
+    description:
+      - Name of the gluster volume that holds the image.
+      - Required unless O(images) is given.
     type: str
-    required: true
   path:
     description:
       - Path of the image file relative to the volume root, for example V(disk.img) or V(images/vm1.qcow2).
       - Must stay inside the volume; a leading C(/), C(.) or C(..) parts, or a parent that is a symlink are refused.
         Missing parent directories are created.
+      - Required, here or on every item of O(images).
     type: str
-    required: true
+  images:
+    description:
+      - Several images in one run, one VM each (usually each on its own volume); the other options are shared by all.
+      - Every image is observed and planned before anything runs, so one refused image leaves every image unchanged.
+      - The result has C(results), one per image, holding what a single run returns.
+    type: list
+    elements: dict
+    suboptions:
+      volume:
+        description: As O(volume).
+        type: str
+        required: true
+      path:
+        description: As O(path); the top-level O(path) when unset.
+        type: str
+      size:
+        description: As O(size).
+        type: str
+      format:
+        description: As O(format); the top-level O(format) when unset.
+        type: str
+        choices: [qcow2, raw, qed]
+      source:
+        description: As O(source).
+        type: str
+      source_format:
+        description: As O(source_format).
+        type: str
+      state:
+        description: As O(state); the top-level O(state) when unset.
+        type: str
+        choices: [present, absent]
   servers:
     description:
       - Gluster servers to fetch the volume file from; the first is the primary, the others are backup volfile
@@ -161,6 +200,15 @@ EXAMPLES = r"""
     owner: libvirt-qemu
     group: kvm
 
+- name: Disks of two VMs, each on its VM's volume, in one run
+  vmstorage.gluster.qemu_gluster_image:
+    servers: [nod-1, nod-2, nod-3]
+    path: disk.img
+    format: qed
+    images:
+      - {volume: mapserver, size: 50G}
+      - {volume: webfront, size: 10G, format: qcow2}
+
 - name: Delete an image (its data is lost)
   vmstorage.gluster.qemu_gluster_image:
     volume: webvm
@@ -171,6 +219,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+results:
+  description: With O(images), what a single run returns (C(changed), C(actions), C(uri), C(json_filename) ...), for each image in order.
+  returned: when O(images) is given
+  type: list
+  elements: dict
 actions:
   description: What the run did, or in check mode would do, one line per step; empty when nothing changed.
   returned: always
@@ -193,7 +246,8 @@ virtual_size:
   type: int
   sample: 53687091200
 actual_size:
-  description: Bytes the image occupies as qemu-img reports them; null when absent or not yet written (check mode).
+  description: Bytes the image occupies as qemu-img reports them; null when absent, not yet written (check mode), or
+    seen by the quick look on the brick.
   returned: success
   type: int
   sample: 266240
@@ -250,11 +304,20 @@ requested:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
-from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import VolumeSession, plan, report
+from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import VolumeSessions, plan, report
 
 ARGUMENT_SPEC = dict(
-    volume=dict(type="str", required=True),
-    path=dict(type="str", required=True),
+    volume=dict(type="str"),
+    path=dict(type="str"),
+    images=dict(type="list", elements="dict", options=dict(
+        volume=dict(type="str", required=True),
+        path=dict(type="str"),
+        size=dict(type="str"),
+        format=dict(type="str", choices=["qcow2", "raw", "qed"]),
+        source=dict(type="str"),
+        source_format=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"]),
+    )),
     servers=dict(type="list", elements="str", required=True),
     port=dict(type="int", default=24007),
     size=dict(type="str"),
@@ -271,9 +334,11 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    with VolumeSession(read_only=module.check_mode) as session:
-        run_plan(module, session.observe, plan, session.apply, report)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_one_of=[("volume", "images")],
+                           mutually_exclusive=[("volume", "images")], supports_check_mode=True)
+    with VolumeSessions(read_only=module.check_mode) as sessions:
+        run_plan(module, sessions.observe, plan, sessions.apply, report, items_option="images",
+                 rules=dict(required=("volume", "path")))
 
 
 if __name__ == "__main__":

@@ -48,8 +48,28 @@ options:
     description:
       - Name of the thin LV.
       - An existing LV of this name that is not thin, or is thin but in another pool, is refused.
+      - Required unless O(lvs) is given.
     type: str
-    required: true
+  lvs:
+    description:
+      - Several thin LVs of the pool in one run, one VM each; the other options are shared by all of them.
+      - Every LV is observed and planned before anything runs, so one refused LV leaves every LV unchanged. One run costs
+        the LVM reports once, not once per LV.
+      - The result has C(results), one per LV, holding what a single run returns.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the thin LV, as O(name).
+        type: str
+        required: true
+      size:
+        description: Its virtual size, as O(size); the top-level O(size) when unset.
+        type: str
+      state:
+        description: As O(state); the top-level O(state) when unset.
+        type: str
+        choices: [present, absent]
   size:
     description:
       - Virtual size of the thin LV, in LVM units (V(100G), V(512M), V(1.5TiB); C(k m g t p e), any case, optional C(B) or C(iB),
@@ -125,6 +145,15 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "mkfs.btrfs on {{ webserver_lv.lv.mapper_path }}, pool {{ webserver_lv.pool.data_percent }}% used"
 
+- name: Thin LVs of three VMs in one run (one set of LVM reports, all planned before any is made)
+  vmstorage.gluster.thin_lv:
+    vg: ThinGroup
+    thinpool: ThinData
+    lvs:
+      - {name: mapserver, size: 100G}
+      - {name: webfront, size: 20G}
+      - {name: mailhub, size: 40G}
+
 - name: Grow it (never shrinks)
   vmstorage.gluster.thin_lv:
     vg: ThinGroup
@@ -141,6 +170,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+results:
+  description: With O(lvs), what a single run returns (C(changed), C(actions), C(lv), C(pool), C(vg)), for each LV in order.
+  returned: when O(lvs) is given
+  type: list
+  elements: dict
 actions:
   description: What was done, or in check mode what a real run would do, one line per command, in order.
   returned: always
@@ -273,7 +307,12 @@ def main():
         argument_spec=dict(
             vg=dict(type="str", required=True),
             thinpool=dict(type="str", required=True),
-            name=dict(type="str", required=True),
+            name=dict(type="str"),
+            lvs=dict(type="list", elements="dict", options=dict(
+                name=dict(type="str", required=True),
+                size=dict(type="str"),
+                state=dict(type="str", choices=["present", "absent"]),
+            )),
             size=dict(type="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             pvs=dict(type="list", elements="str"),
@@ -281,10 +320,12 @@ def main():
             pool_metadata_size=dict(type="str"),
             chunk_size=dict(type="str"),
         ),
-        required_if=[("state", "present", ("size",))],
+        required_one_of=[("name", "lvs")],
+        mutually_exclusive=[("name", "lvs")],
         supports_check_mode=True,
     )
-    run_plan(module, observe, plan, apply, report)
+    run_plan(module, observe, plan, apply, report, items_option="lvs",
+             rules=dict(required_if=[("state", "present", ("size",))]))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
-from ansible_collections.vmstorage.gluster.tests.unit.conftest import read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.conftest import FIXTURES, read_fixture
 
 MOUNT = "/tmp/vmstorage-qemu-test/volume"
 GIB = 1024 ** 3
@@ -30,6 +31,10 @@ def params(**overrides):
 
 def image(name):
     return _qemu.ImageInfo.from_info(json.loads(read_fixture("qemu", name)))
+
+
+def fixture_bytes(name):
+    return open(os.path.join(FIXTURES, "qemu", name), "rb").read()
 
 
 def state(existing=None, **attributes):
@@ -316,3 +321,37 @@ def test_check_mode_report_predicts_the_grown_image():
         "after": {"exists": True, "format": "qed", "virtual_size": 60 * GIB},
     }
     assert result["uri"] == "gluster://node1/vol1/disk.img"
+
+
+# ---------------------------------------------------------------- the quick look on the brick
+
+@pytest.mark.parametrize("name, image_format, size", [
+    ("header-qed-10G.bin", "qed", 10 * 1024 ** 3),
+    ("header-qcow2-3G.bin", "qcow2", 3 * 1024 ** 3),
+])
+def test_header_gives_format_and_virtual_size(tmp_path, name, image_format, size):
+    image = tmp_path / "disk.img"
+    image.write_bytes(fixture_bytes(name))
+    info = _qemu.read_header(str(image))
+    assert (info.format, info.virtual_size) == (image_format, size)
+
+
+@pytest.mark.parametrize("content", [b"", b"QFI\xfb", b"\0" * 4096, b"#!/bin/sh\n" * 10])
+def test_anything_but_a_whole_qcow2_or_qed_header_is_left_to_qemu_img(tmp_path, content):
+    image = tmp_path / "disk.img"
+    image.write_bytes(content)
+    assert _qemu.read_header(str(image)) is None
+
+
+def test_the_quick_look_is_trusted_only_when_nothing_needs_doing():
+    quick = _qemu.ImageState()
+    quick.kind, quick.image = "file", _qemu.ImageInfo("qed", 10 * 1024 ** 3)
+    def needs_nothing(**overrides):
+        return _qemu._needs_nothing(quick, _qemu.Request(params(**overrides)))
+
+    assert needs_nothing(format="qed", size="10G") and needs_nothing(format="qed", size=None)
+    assert not needs_nothing(format="qed", size="20G")   # grow: on the mount
+    assert not needs_nothing(format="qed", size="5G")    # refusal: decided on the mount
+    assert not needs_nothing(format="qcow2", size="10G")
+    quick.uid, quick.wanted_uid = 0, 64055
+    assert not needs_nothing(format="qed", size="10G", owner="64055")
