@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""gluster_replica_volume refuses bad input before gluster is asked anything that changes the pool or a brick."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "gluster")
+NODES = ["node1", "node2", "node3"]
+BRICK = "/srv/vmdisks/data"
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def params(**overrides):
+    base = dict(name="vmdisks", state="started", nodes=list(NODES), brick=BRICK, bricks=None, replica=3, arbiter=False,
+                options=None, option_groups=None, auth_allow=None, peer_timeout=60)
+    base.update(overrides)
+    return base
+
+
+def new_volume_state(pool="pool_list_three.xml"):
+    """node1's view before a new volume: the pool, gluster's documented options and their defaults."""
+    help_xml = fixture("volume_set_help.xml")
+    names = {"node%d" % index: {"node%d" % index, "10.102.193.%d" % (10 + index)} for index in (1, 2, 3)}
+    return gluster.ClusterState(None, gluster.parse_pool(fixture(pool)), names, {"node1", "10.102.193.11"}, None,
+                                gluster.parse_option_help(help_xml), {}, option_defaults=gluster.parse_option_defaults(help_xml))
+
+
+def existing_volume_state():
+    volume = gluster.parse_volumes(fixture("volume_info_replica3.xml"))["vmdisks"]
+    state = new_volume_state()
+    state.volume, state.options, state.option_defaults = volume, dict(volume.reconfigured), {}
+    state.known_options = set(gluster.parse_volume_get(fixture("volume_get_all.xml")))
+    return state
+
+
+def refused(state, **overrides):
+    with pytest.raises(Refusal) as caught:
+        gluster.plan(state, params(**overrides))
+    return caught.value
+
+
+def test_documented_defaults_are_read_from_help_xml():
+    defaults = gluster.parse_option_defaults(fixture("volume_set_help.xml"))
+    assert defaults["performance.io-thread-count"] == "16"
+    assert defaults["cluster.min-free-disk"] == "10%"
+
+
+@pytest.mark.parametrize("brick", ["/srv/../etc/data", "/srv/vm/./data", "/srv//data", "/srv/vm one/data", "/srv/vm;reboot"])
+def test_brick_paths_with_dot_parts_empty_parts_spaces_or_shell_characters_are_invalid(brick):
+    refusal = refused(new_volume_state(), brick=brick)
+    assert refusal.problem == "invalid brick" and brick in refusal.found
+
+
+@pytest.mark.parametrize("value", ["lots", "on", "sixteen"])
+def test_a_word_for_a_numeric_option_of_a_new_volume_is_refused_before_the_create(value):
+    refusal = refused(new_volume_state(), options={"performance.io-thread-count": value})
+    assert refusal.problem == "volume option values are not numbers"
+    assert refusal.found == "performance.io-thread-count=%s" % value
+    assert "takes a number or size (default 16)" in refusal.requested
+    assert "nothing was created" in refusal.remedy
+
+
+@pytest.mark.parametrize("options", [
+    {"performance.io-thread-count": 32}, {"cluster.min-free-disk": "5GB"}, {"cluster.min-free-disk": "20%"},
+    {"storage.owner-uid": "-1"}, {"network.ping-timeout": "42s"}, {"features.shard-block-size": "512MB"},
+    # defaults of 0 and 1 may be booleans: not judged here, gluster's `volume set` decides
+    {"performance.cache-max-file-size": "off"},
+])
+def test_numbers_sizes_percentages_and_undecidable_options_pass(options):
+    actions = gluster.plan(new_volume_state(), params(options=options))
+    assert [action.kind for action in actions] == ["create", "set_options", "start"]
+
+
+def test_values_of_an_existing_volume_are_left_to_gluster_which_checks_them_before_any_change():
+    actions = gluster.plan(existing_volume_state(), params(options={"performance.io-thread-count": "lots"}))
+    assert [action.kind for action in actions] == ["set_options"]
+
+
+def test_a_host_to_probe_that_does_not_answer_is_refused_before_any_probe():
+    state = new_volume_state(pool="pool_list_alone.xml")
+    state.unreachable = {"node3": "no answer on port 24007 (No route to host)"}
+    refusal = refused(state)
+    assert refusal.problem == "brick hosts do not answer"
+    assert refusal.found == "node3: no answer on port 24007 (No route to host)"
+    assert "node3" in refusal.requested and "nothing was probed or created" in refusal.remedy
+
+
+@pytest.mark.parametrize("local, problem", [
+    (gluster.LocalPath(mount_point=False, on_root_fs=True), "a brick cannot be on the root filesystem"),
+    (gluster.LocalPath(mount_point=True, on_root_fs=False), "a brick cannot be a mount point"),
+])
+def test_a_local_brick_glusterd_would_refuse_is_refused_first(local, problem):
+    state = new_volume_state()
+    state.local_paths = {BRICK: local}
+    refusal = refused(state)
+    assert refusal.problem == problem
+    assert refusal.found.startswith("node1:%s" % BRICK) and "volume vmdisks" in refusal.requested
+
+
+def test_bricks_already_in_the_volume_are_not_judged_again():
+    state = existing_volume_state()
+    state.local_paths = {BRICK: gluster.LocalPath(mount_point=True, on_root_fs=True)}
+    assert gluster.plan(state, params()) == []
+
+
+def test_a_new_brick_of_an_existing_volume_is_judged():
+    state = existing_volume_state()
+    second = "/srv/vmdisks2/data"
+    state.local_paths = {second: gluster.LocalPath(mount_point=False, on_root_fs=True)}
+    bricks = ["%s:%s" % (node, path) for path in (BRICK, second) for node in NODES]
+    assert refused(state, nodes=None, brick=None, bricks=bricks).problem == "a brick cannot be on the root filesystem"
+
+
+def test_glusterd_reachability_is_a_plain_tcp_connect(monkeypatch):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        monkeypatch.setattr(gluster, "GLUSTERD_PORT", listener.getsockname()[1])
+        assert gluster._glusterd_unreachable("127.0.0.1") is None  # pylint: disable=protected-access
+    # the listener is closed now: nothing answers on that port
+    assert "no answer on port" in gluster._glusterd_unreachable("127.0.0.1")  # pylint: disable=protected-access
