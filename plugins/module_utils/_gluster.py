@@ -324,11 +324,14 @@ def wanted_bricks(params):
     return [Brick(node, params.get("brick") or "") for node in params.get("nodes") or []]
 
 
-def wanted_options(state, params):
-    """Groups expanded (in the order given), then ``options``, then ``auth_allow``: later wins."""
+def wanted_options(groups, params):
+    """Groups expanded (in the order given), then ``options``, then ``auth_allow``: later wins.
+
+    ``groups`` maps the group names to their options as observe() read them.
+    """
     options = {}
     for group in params.get("option_groups") or []:
-        options.update(state.groups.get(group) or {})
+        options.update(groups.get(group) or {})
     for key, value in (params.get("options") or {}).items():
         options[key] = option_text(value)
     if params.get("auth_allow"):
@@ -342,18 +345,23 @@ def gluster_argv(*args):
     return ["gluster", "--mode=script"] + list(args)
 
 
-def _query(runner, deadline, *args):
+def _query(runner, deadline, *args, fresh=False):
     """The stdout of a read-only ``gluster --xml`` command, retried until ``deadline`` while glusterd is
     starting ('Connection failed'), busy with another node's transaction, or answers nothing (seen in the
-    lab under load: rc 0 and an empty stdout)."""
+    lab under load: rc 0 and an empty stdout). ``fresh`` asks glusterd again even when this run asked
+    the same before (polling)."""
+    argv = gluster_argv("--xml", *args)
     while True:
-        result = runner.run(gluster_argv("--xml", *args), check=False)
+        if fresh:
+            runner.forget(argv)
+        result = runner.read(argv, check=False)
         try:
             cli_output(result.stdout)
             if result.rc == 0:
                 return result.stdout
             problem = result.stderr or "exit code %s" % result.rc
         except (ValueError, ET.ParseError) as exc:
+            runner.forget(argv)
             problem = "%s %s" % (result.stdout.strip() or result.stderr.strip() or "no output", exc)
         if not any(word in problem for word in TRANSIENT) or time.monotonic() >= deadline:
             error = CommandError(result.argv, result.rc, result.stdout, problem)
@@ -409,21 +417,27 @@ def observe(runner, params):
     if not valid_volume_name(params["name"]):
         # plan() refuses it; never hand such a string to the CLI.
         return ClusterState(None, peers, {}, set(), None, set(), {})
+    # `volume info` and `volume status` without a name answer for every volume: a module run that
+    # handles many volumes asks once (runner.read remembers the answers until something changes).
     volume = parse_volumes(_query(runner, deadline, "volume", "info")).get(params["name"])
+    groups = _read_groups(params.get("option_groups") or []) if params["state"] != "absent" else {}
     options = known = None
     defaults = {}
     if volume is not None:
-        known_values = parse_volume_get(_query(runner, deadline, "volume", "get", volume.name, "all"))
-        known = set(known_values)
-        # `volume get all` leaves out custom user.* keys; volume info lists them with the other set options.
         options = dict(volume.reconfigured)
-        options.update(known_values)
+        known = set(options)
+        if not _all_set_already(options, groups, params):
+            # `volume get all` (1.3 s in the lab) gives defaults and the list of keys the volume knows;
+            # it leaves out custom user.* keys, which volume info lists with the other set options.
+            known_values = parse_volume_get(_query(runner, deadline, "volume", "get", volume.name, "all"))
+            known = set(known_values)
+            options.update(known_values)
         if volume.started:
-            online = parse_brick_status(_query(runner, deadline, "volume", "status", volume.name))
+            online = parse_brick_status(_query(runner, deadline, "volume", "status", "all"))
             for brick in volume.bricks:
                 brick.online = online.get((brick.uuid, brick.path), False)
     elif params["state"] != "absent" and (params.get("options") or params.get("option_groups") or params.get("auth_allow")):
-        help_xml = runner.run(gluster_argv("volume", "set", "help-xml")).stdout
+        help_xml = runner.read(gluster_argv("volume", "set", "help-xml")).stdout
         known, defaults = parse_option_help(help_xml), parse_option_defaults(help_xml)
     hosts = set()
     if params["state"] != "absent":
@@ -435,7 +449,6 @@ def observe(runner, params):
         hosts.update(brick.host for brick in volume.bricks)
     host_names = {host: _host_names(host) for host in hosts}
     local_hosts = {host for host, names in host_names.items() if _is_this_node(names)}
-    groups = _read_groups(params.get("option_groups") or []) if params["state"] != "absent" else {}
     state = ClusterState(volume, peers, host_names, local_hosts, options, known or set(), groups, option_defaults=defaults)
     if params["state"] != "absent":
         _observe_new_bricks(state, params)
@@ -470,6 +483,30 @@ def _glusterd_unreachable(host):
             return None
     except OSError as err:
         return "no answer on port %d (%s)" % (GLUSTERD_PORT, err.strerror or err)
+
+
+def _all_set_already(reconfigured, groups, params):
+    """Whether every option asked for is set on the volume with that value (a re-run's usual case)."""
+    if params["state"] == "absent" or any(options is None for options in groups.values()):
+        return params["state"] == "absent"
+    wanted = wanted_options(groups, params)
+    return all(key in reconfigured and option_values_equal(reconfigured[key], value) for key, value in wanted.items())
+
+
+def local_online_brick(runner, volume_name):
+    """This node's brick of a started volume when its brick process runs, else None.
+
+    For readers that may look at the brick directly (qemu_gluster_image's quick look); two
+    questions to glusterd that runner.read answers once per module run.
+    """
+    volume = parse_volumes(_query(runner, time.monotonic(), "volume", "info")).get(volume_name)
+    if volume is None or not volume.started:
+        return None
+    online = parse_brick_status(_query(runner, time.monotonic(), "volume", "status", "all"))
+    for brick in volume.bricks:
+        if online.get((brick.uuid, brick.path)) and _is_this_node(_host_names(brick.host)):
+            return brick
+    return None
 
 
 # ---------------------------------------------------------------- plan (pure)
@@ -650,7 +687,7 @@ def plan(state, params):
         return actions + [Action("delete", "delete volume %s (brick directories and their data stay)" % name,
                                  gluster_argv("volume", "delete", name))]
     _check_replica_sets(state, bricks, params["replica"])
-    wanted = wanted_options(state, params)
+    wanted = wanted_options(state.groups, params)
     _check_options(state, wanted)
     _check_reachable(state)
     actions = _probe_actions(state, bricks)
@@ -693,10 +730,10 @@ def _wait_for_peers(runner, state, bricks, deadline, purpose):
     all_hosts = list(dict.fromkeys(brick.host for brick in bricks))
     hosts = [host for host in all_hosts if host not in state.local_hosts]
     while True:
-        peers = parse_pool(_query(runner, deadline, "pool", "list"))
+        peers = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
         waiting = _not_ready_in(state, peers, hosts)
         for remote in [] if waiting else hosts:
-            remote_peers = parse_pool(_query(runner, deadline, "--remote-host=%s" % remote, "pool", "list"))
+            remote_peers = parse_pool(_query(runner, deadline, "--remote-host=%s" % remote, "pool", "list", fresh=True))
             others = [host for host in all_hosts if not state.same_host(host, remote)]
             waiting += ["%s (as %s sees it)" % (host, remote) for host in _not_ready_in(state, remote_peers, others)]
         if not waiting:
@@ -766,7 +803,7 @@ def _predicted_view(state, params, actions, keys):
     if params["state"] == "absent":
         return _view(None, None, keys)
     view = _view(state.volume, state.options, keys)
-    wanted = wanted_options(state, params)
+    wanted = wanted_options(state.groups, params)
     if any(action.kind == "set_options" for action in actions):
         view["options"] = {key: wanted[key] for key in keys}
     view["bricks"] = [brick.spec for brick in wanted_bricks(params)] if state.volume is None else (
@@ -779,7 +816,7 @@ def _predicted_view(state, params, actions, keys):
 
 
 def report(runner, before, after, params, actions):
-    keys = sorted(wanted_options(before, params)) if params["state"] != "absent" else []
+    keys = sorted(wanted_options(before.groups, params)) if params["state"] != "absent" else []
     before_view = _view(before.volume, before.options, keys)
     if after is None:
         after_view = _predicted_view(before, params, actions, keys)
