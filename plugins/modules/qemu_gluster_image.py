@@ -18,7 +18,7 @@ description:
     written under a hidden partial name next to the target and hard-linked into place, so an image that appears
     meanwhile is never replaced and an interrupted run leaves no half image under the final name.
   - A run first takes a quick look at the image on this node's own brick of the volume, when the node has one (the
-    volume started, the brick process online, no AFR pending or dirty mark on the file): it reads the qcow2 or qed
+    volume started, the brick process online, no AFR pending or dirty mark on the file) and reads the qcow2 or qed
     header. That look is trusted for one conclusion only, that the image is there as asked and nothing needs doing;
     this is what a re-run on a storage node costs (a few milliseconds per image plus two C(gluster --xml) questions
     per run).
