@@ -4,6 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SANITY_VENV := .venv-sanity
+# side B of the benchmark (ansible 9 with the generic collections) and matplotlib for its plot
+BENCH_VENV := .build/bench/venv
 BUILD := .build
 # ansible/molecule find the collection by FQCN through this symlink tree.
 COLLECTIONS := $(CURDIR)/$(BUILD)/collections
@@ -17,7 +19,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # What the Makefile itself runs on the host (the lab installs its own: tests/lab/lab up).
 HOST_PACKAGES := python3-venv rsync git
 
-.PHONY: test demo deps host-packages sanity lint units lab-up lab-down molecule clean
+.PHONY: test demo bench deps host-packages sanity lint units lab-up lab-down molecule clean
 
 ## make test: sanity, lint, unit tests, then every molecule scenario on the three-node lab.
 test: deps
@@ -38,6 +40,11 @@ test: deps
 demo: deps
 	@$(PHASE) demo demo/run
 
+## make bench: this collection's site against the generic-module stack on the lab (issue 6);
+## writes bench/results.json, bench/results.png and docs/benchmark.md. BENCH_ARGS="--sizes 1,4" runs less.
+bench: deps $(BENCH_VENV)/.installed
+	@$(PHASE) bench $(PYTHON) bench/run.py $(BENCH_ARGS)
+
 deps: host-packages $(VENV)/.installed $(SANITY_VENV)/.installed $(COLLECTIONS)/ansible_collections/vmstorage/gluster
 
 host-packages:
@@ -49,6 +56,11 @@ host-packages:
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(BENCH_VENV)/.installed: bench/requirements-generic.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements-generic.txt
 	touch $@
 
 # ansible-test sanity runs in its own venv: its pinned linters must not fight ansible-lint's.
