@@ -20,7 +20,7 @@ import socket
 import time
 import xml.etree.ElementTree as ET
 
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 
 GROUPS_DIR = "/var/lib/glusterd/groups"
@@ -165,6 +165,7 @@ class LocalPath:
 
     mount_point: bool
     on_root_fs: bool
+    exists: bool = True
 
 
 @dataclass
@@ -473,7 +474,8 @@ def _observe_new_bricks(state, params):
             existing = brick.path
             while not os.path.exists(existing):
                 existing = os.path.dirname(existing)
-            state.local_paths[brick.path] = LocalPath(os.path.ismount(brick.path), os.stat(existing).st_dev == root_device)
+            state.local_paths[brick.path] = LocalPath(os.path.ismount(brick.path), os.stat(existing).st_dev == root_device,
+                                                      existing == brick.path)
 
 
 def _glusterd_unreachable(host):
@@ -599,7 +601,11 @@ def _check_reachable(state):
 
 def _check_local_brick_paths(state, name, bricks):
     """glusterd's own checks of a new brick, made first for this node's bricks: it refuses a mount point
-    and the root filesystem without 'force' (the latter after creating and removing the directory)."""
+    and the root filesystem without 'force' (the latter after creating and removing the directory).
+
+    Returns the refusal for bricks whose path does not exist yet on the root filesystem: their own
+    filesystem may still come from an earlier task (btrfs_brick), so plan() raises it as a
+    MissingPrerequisite once it knows the actions a check run should predict."""
     for brick in bricks:
         local = state.local_paths.get(brick.path) if brick.host in state.local_hosts else None
         if local is not None and local.mount_point:
@@ -607,10 +613,14 @@ def _check_local_brick_paths(state, name, bricks):
                           "Use a subdirectory of the mounted filesystem, e.g. %s/data (glusterd creates it); this module never "
                           "passes 'force'." % brick.path.rstrip("/"))
         if local is not None and local.on_root_fs:
-            raise Refusal("a brick cannot be on the root filesystem", "%s lies on the root filesystem of %s" % (brick.spec, brick.host),
-                          "brick %s of volume %s" % (brick.spec, name),
-                          "Mount the brick's own filesystem there first (e.g. vmstorage.gluster.btrfs_brick) and use a "
-                          "subdirectory of it; this module never passes 'force'.")
+            refusal = ("a brick cannot be on the root filesystem", "%s lies on the root filesystem of %s" % (brick.spec, brick.host),
+                       "brick %s of volume %s" % (brick.spec, name),
+                       "Mount the brick's own filesystem there first (e.g. vmstorage.gluster.btrfs_brick) and use a "
+                       "subdirectory of it; this module never passes 'force'.")
+            if local.exists:
+                raise Refusal(*refusal)
+            return refusal
+    return None
 
 
 def _same_brick(state, first, second):
@@ -693,13 +703,13 @@ def plan(state, params):
     actions = _probe_actions(state, bricks)
     started = volume is not None and volume.started
     if volume is None:
-        _check_local_brick_paths(state, name, bricks)
+        not_there_yet = _check_local_brick_paths(state, name, bricks)
         actions.append(Action("create", "create volume %s: replica %d%s, bricks %s" % (
             name, params["replica"], " arbiter 1" if params["arbiter"] else "", " ".join(brick.spec for brick in bricks)),
             gluster_argv("volume", "create", name, *_layout_argv(params, bricks))))
     else:
         new_bricks = _brick_growth(state, volume, bricks, params)
-        _check_local_brick_paths(state, name, new_bricks)
+        not_there_yet = _check_local_brick_paths(state, name, new_bricks)
         if new_bricks:
             actions.append(Action("add_brick", "add bricks to %s: %s" % (name, " ".join(brick.spec for brick in new_bricks)),
                                   gluster_argv("volume", "add-brick", name, *_layout_argv(params, new_bricks))))
@@ -708,6 +718,8 @@ def plan(state, params):
         actions.append(Action("start", "start volume %s" % name, gluster_argv("volume", "start", name)))
     elif params["state"] == "stopped" and started:
         actions.append(Action("stop", "stop volume %s" % name, gluster_argv("volume", "stop", name)))
+    if not_there_yet:
+        raise MissingPrerequisite(*not_there_yet, predicted=actions)
     return actions
 
 
