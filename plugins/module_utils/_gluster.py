@@ -32,6 +32,9 @@ GLUSTERD_HINT = "Is glusterd running on this node? (glusterfs-server, `systemctl
 # holding the cluster lock, or no output at all (XML parse error "no element found").
 TRANSIENT = (GLUSTERD_DOWN, "Another transaction is in progress", "Locking failed", "no element found", "no output")
 POLL_INTERVAL = 1.0
+# Right after glusterd (re)starts, its bricks (Debian's unit stops them with it: KillMode=control-group)
+# and its peer connections come back within ~3 s (lab); a brick still offline after this is down.
+BRICK_SETTLE_TIME = 10.0
 # A cluster change that failed only because another transaction held the cluster lock: it failed
 # before its staging phase, so nothing changed and a retry is safe. (A staging failure is never
 # retried: glusterd may already have marked brick directories with the new volume's id.)
@@ -434,9 +437,7 @@ def observe(runner, params):
             known = set(known_values)
             options.update(known_values)
         if volume.started:
-            online = parse_brick_status(_query(runner, deadline, "volume", "status", "all"))
-            for brick in volume.bricks:
-                brick.online = online.get((brick.uuid, brick.path), False)
+            peers = _observe_bricks(runner, volume, peers, deadline)
     elif params["state"] != "absent" and (params.get("options") or params.get("option_groups") or params.get("auth_allow")):
         help_xml = runner.read(gluster_argv("volume", "set", "help-xml")).stdout
         known, defaults = parse_option_help(help_xml), parse_option_defaults(help_xml)
@@ -454,6 +455,26 @@ def observe(runner, params):
     if params["state"] != "absent":
         _observe_new_bricks(state, params)
     return state
+
+
+def _observe_bricks(runner, volume, peers, deadline):
+    """Set whether each brick's process runs (brick.online); returns the pool as last read.
+
+    A brick found offline is asked about again for up to BRICK_SETTLE_TIME, with the pool: a play
+    run just after a glusterd restart would otherwise find bricks and peers down that come back
+    by themselves a moment later.
+    """
+    settle = min(deadline, time.monotonic() + BRICK_SETTLE_TIME)
+    fresh = False
+    while True:
+        online = parse_brick_status(_query(runner, deadline, "volume", "status", "all", fresh=fresh))
+        for brick in volume.bricks:
+            brick.online = online.get((brick.uuid, brick.path), False)
+        if all(brick.online for brick in volume.bricks) or time.monotonic() >= settle:
+            return peers
+        time.sleep(POLL_INTERVAL)
+        fresh = True
+        peers = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
 
 
 def _observe_new_bricks(state, params):
@@ -654,6 +675,28 @@ def _known_peer(state, host):
     return any(state.same_host(host, name) for peer in state.peers for name in peer.hostnames)
 
 
+def _offline_bricks(volume):
+    """The bricks of a started volume whose brick process does not run."""
+    return [brick for brick in volume.bricks if brick.online is False] if volume is not None else []
+
+
+def _on_connected_node(state, brick):
+    return brick.host in state.local_hosts or any(
+        peer.connected and any(state.same_host(brick.host, name) for name in peer.hostnames) for peer in state.peers)
+
+
+def _brick_start_action(state, name):
+    """`volume start NAME force` for offline bricks on connected nodes: glusterd starts the missing brick
+    processes (and self-heal daemons) and leaves running ones and the data alone; self-heal then copies
+    what the brick missed. A brick on a node that is not connected cannot be started from here."""
+    down = [brick for brick in _offline_bricks(state.volume) if _on_connected_node(state, brick)]
+    if not down:
+        return []
+    specs = [brick.spec for brick in down]
+    return [Action("start_bricks", "start the offline bricks of %s: %s" % (name, " ".join(specs)),
+                   gluster_argv("volume", "start", name, "force"), bricks=specs)]
+
+
 def _probe_actions(state, bricks):
     actions = []
     for host in dict.fromkeys(brick.host for brick in bricks):
@@ -718,6 +761,8 @@ def plan(state, params):
         actions.append(Action("start", "start volume %s" % name, gluster_argv("volume", "start", name)))
     elif params["state"] == "stopped" and started:
         actions.append(Action("stop", "stop volume %s" % name, gluster_argv("volume", "stop", name)))
+    elif params["state"] == "started":
+        actions += _brick_start_action(state, name)
     if not_there_yet:
         raise MissingPrerequisite(*not_there_yet, predicted=actions)
     return actions
@@ -802,10 +847,11 @@ def _run_change(runner, argv, deadline):
 def _view(volume, options, keys):
     """The diff view: what the module manages."""
     if volume is None:
-        return {"state": "absent", "bricks": [], "options": {}}
+        return {"state": "absent", "bricks": [], "offline_bricks": [], "options": {}}
     return {
         "state": "started" if volume.started else "stopped",
         "bricks": [brick.spec for brick in volume.bricks],
+        "offline_bricks": [brick.spec for brick in _offline_bricks(volume)],
         "options": {key: (options or {}).get(key) for key in keys},
     }
 
@@ -824,7 +870,19 @@ def _predicted_view(state, params, actions, keys):
         view["state"] = params["state"]
     elif state.volume is None:
         view["state"] = "stopped"  # gluster creates volumes stopped
+    started = [spec for action in actions if action.kind == "start_bricks" for spec in action.params["bricks"]]
+    view["offline_bricks"] = [spec for spec in view["offline_bricks"] if spec not in started] if view["state"] == "started" else []
     return view
+
+
+def _offline_warning(state, name, spec):
+    brick = next(brick for brick in state.volume.bricks if brick.spec == spec)
+    if _on_connected_node(state, brick):
+        advice = ("its node is connected: `gluster volume start %s force` (what state started runs) starts it; if it "
+                  "does not come up, see the brick's log in /var/log/glusterfs/bricks/ on %s." % (name, brick.host))
+    else:
+        advice = "its node %s is not connected to the pool: start it, or its glusterd; self-heal then copies what it missed." % brick.host
+    return "brick %s of volume %s is offline, so the volume runs on fewer copies; %s" % (spec, name, advice)
 
 
 def report(runner, before, after, params, actions):
@@ -841,7 +899,10 @@ def report(runner, before, after, params, actions):
         "peers": [peer.as_dict() for peer in shown.peers],
         "diff": {"before": before_view, "after": after_view},
     }
+    warnings = [_offline_warning(shown, params["name"], spec) for spec in after_view["offline_bricks"]]
     if any(action.kind == "add_brick" for action in actions):
-        result["warnings"] = ["bricks were added to %s; existing files stay where they are until you run "
-                              "`gluster volume rebalance %s start`" % (params["name"], params["name"])]
+        warnings.append("bricks were added to %s; existing files stay where they are until you run "
+                        "`gluster volume rebalance %s start`" % (params["name"], params["name"]))
+    if warnings:
+        result["warnings"] = warnings
     return result

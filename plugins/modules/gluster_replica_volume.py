@@ -26,10 +26,14 @@ description:
     itself when they are set, atomically for the whole set."
   - The brick directories are checked by glusterd on each node when the volume is created or grows. It refuses a brick on
     the root filesystem, a brick that is the mount point itself, and a path already part of a volume; the module reports
-    that refusal with what to do. It never passes C(force).
+    that refusal with what to do. It never passes C(force) to C(create) or C(add-brick).
   - Every gluster command runs with C(--mode=script), so no step waits for a y/n answer.
-  - The only wait is in the apply step, after C(peer probe), bounded by O(peer_timeout). Check mode never probes; it
+  - The apply step waits after C(peer probe), bounded by O(peer_timeout). Check mode never probes; it
     reports the probes and the volume actions a real run would take once they succeeded.
+  - A brick of a started volume found offline is asked about again for up to 10 s (with the pool): just after a
+    glusterd restart its bricks and peer connections come back by themselves. Bricks still offline on connected
+    nodes are started with O(state=started) (see there); every brick still offline afterwards is a warning that names
+    it and its node, and the diff lists it under C(offline_bricks).
 author:
   - vmstorage.gluster developers (@vmstorage)
 extends_documentation_fragment:
@@ -77,7 +81,10 @@ options:
         elements: str
   state:
     description:
-      - V(started) creates the volume when missing and starts it.
+      - V(started) creates the volume when missing and starts it. On a started volume it starts the brick processes
+        that are down on connected nodes with C(gluster volume start NAME force), which starts only missing brick
+        processes and self-heal daemons and touches neither running bricks nor data; self-heal then copies what the
+        brick missed. Bricks on nodes that are not connected cannot be started from here and are reported.
       - V(stopped) creates the volume when missing and stops it when it runs.
       - V(present) creates the volume when missing (gluster creates volumes stopped) and leaves a running volume running.
       - V(absent) stops and deletes the volume. The brick directories and the data in them stay on the nodes;

@@ -428,7 +428,7 @@ def test_check_mode_report_for_a_new_volume():
     state = state_from()
     wanted = params(state="stopped")
     result = gluster.report(None, state, None, wanted, gluster.plan(state, wanted))
-    assert result["diff"]["before"] == {"state": "absent", "bricks": [], "options": {}}
+    assert result["diff"]["before"] == {"state": "absent", "bricks": [], "offline_bricks": [], "options": {}}
     assert result["diff"]["after"]["state"] == "stopped"
     assert result["diff"]["after"]["bricks"] == ["%s:%s" % (node, BRICK) for node in NODES]
     assert result["volume"] is None

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""gluster_replica_volume under faults, over gluster 10.3 output captured in the lab (lab flt): bricks that
+come back by themselves after a glusterd restart, a killed brick process, a node that is powered off."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "gluster")
+NODES = ["node1", "node2", "node3"]
+BRICK = "/srv/ledger/data"
+NODE2_BRICK = "node2:" + BRICK
+NODE3_BRICK = "node3:" + BRICK
+POOL = ["--mode=script", "--xml", "pool", "list"]
+INFO = ["--mode=script", "--xml", "volume", "info"]
+STATUS = ["--mode=script", "--xml", "volume", "status", "all"]
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def params(**overrides):
+    base = dict(name="ledger", state="started", nodes=list(NODES), brick=BRICK, bricks=None, replica=3, arbiter=False,
+                options=None, option_groups=None, auth_allow=None, peer_timeout=60)
+    base.update(overrides)
+    return base
+
+
+def answer(argv, name):
+    return (argv, (0, fixture(name), ""))
+
+
+class ScriptedModule:
+    """Answers the runner's run_command from a script: argv tail -> (rc, stdout, stderr), in order."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+
+    def get_bin_path(self, name, required=False):
+        return "/usr/sbin/" + name
+
+    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
+        expected, result = self.answers.pop(0)
+        assert argv[1:1 + len(expected)] == expected, argv
+        return result
+
+
+@pytest.fixture(name="on_node1")
+def on_node1_fixture(monkeypatch):
+    """observe() as it runs on node1 of the lab: the node names resolve, node1 is this node."""
+    monkeypatch.setattr(gluster, "POLL_INTERVAL", 0)
+    monkeypatch.setattr(gluster, "_host_names", lambda host: {host})
+    monkeypatch.setattr(gluster, "_is_this_node", lambda names: "node1" in names)
+
+
+def observed(answers, **overrides):
+    module = ScriptedModule(answers)
+    state = gluster.observe(CommandRunner(module), params(**overrides))
+    assert not module.answers, "gluster was asked less than scripted"
+    return state
+
+
+def test_bricks_back_by_themselves_within_the_start_up_window_need_nothing(on_node1):
+    # glusterd on node3 just restarted: its brick is offline at first, running a moment later
+    state = observed([
+        answer(POOL, "ledger_pool_list.xml"),
+        answer(INFO, "ledger_volume_info.xml"),
+        answer(STATUS, "ledger_status_all_node3_brick_down.xml"),
+        answer(POOL, "ledger_pool_list.xml"),
+        answer(STATUS, "ledger_status_all_online.xml"),
+    ])
+    assert [brick.online for brick in state.volume.bricks] == [True, True, True]
+    assert gluster.plan(state, params()) == []
+
+
+def brick_down_state(monkeypatch):
+    """node3's brick process killed and still down when the start-up window ends."""
+    monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
+    return observed([
+        answer(POOL, "ledger_pool_list.xml"),
+        answer(INFO, "ledger_volume_info.xml"),
+        answer(STATUS, "ledger_status_all_node3_brick_down.xml"),
+    ])
+
+
+def test_a_killed_brick_is_started_with_volume_start_force(on_node1, monkeypatch):
+    state = brick_down_state(monkeypatch)
+    actions = gluster.plan(state, params())
+    assert [action.summary for action in actions] == ["start the offline bricks of ledger: " + NODE3_BRICK]
+    module = ScriptedModule([(["--mode=script", "volume", "start", "ledger", "force"], (0, fixture("ledger_start_force.txt"), ""))])
+    gluster.apply(CommandRunner(module), state, params(), actions)
+    assert not module.answers
+
+
+def test_check_mode_predicts_the_brick_back_online(on_node1, monkeypatch):
+    state = brick_down_state(monkeypatch)
+    result = gluster.report(None, state, None, params(), gluster.plan(state, params()))
+    assert result["diff"]["before"]["offline_bricks"] == [NODE3_BRICK]
+    assert result["diff"]["after"]["offline_bricks"] == []
+    assert "warnings" not in result
+
+
+def test_state_present_reports_a_killed_brick_without_starting_it(on_node1, monkeypatch):
+    state = brick_down_state(monkeypatch)
+    assert gluster.plan(state, params(state="present")) == []
+    warnings = gluster.report(None, state, state, params(state="present"), [])["warnings"]
+    assert len(warnings) == 1
+    assert NODE3_BRICK in warnings[0] and "gluster volume start ledger force" in warnings[0]
+
+
+def test_a_brick_on_a_powered_off_node_is_reported_not_started(on_node1, monkeypatch):
+    monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
+    state = observed([
+        answer(POOL, "ledger_pool_list_node2_down.xml"),
+        answer(INFO, "ledger_volume_info.xml"),
+        answer(STATUS, "ledger_status_all_node2_down.xml"),
+    ])
+    assert [brick.online for brick in state.volume.bricks] == [True, False, True]
+    assert gluster.plan(state, params()) == []
+    result = gluster.report(None, state, state, params(), [])
+    assert result["diff"]["after"]["offline_bricks"] == [NODE2_BRICK]
+    assert len(result["warnings"]) == 1
+    assert NODE2_BRICK in result["warnings"][0] and "node node2 is not connected" in result["warnings"][0]
+
+
+def test_the_start_up_window_is_bounded(on_node1, monkeypatch):
+    clock = iter(range(0, 100, 4))
+    monkeypatch.setattr(gluster.time, "monotonic", lambda: next(clock))
+    # 10 s of window at 4 s per poll: the first answer and two more, then the brick is down
+    state = observed([answer(POOL, "ledger_pool_list.xml"), answer(INFO, "ledger_volume_info.xml")] + [
+        answer(STATUS, "ledger_status_all_node3_brick_down.xml"), answer(POOL, "ledger_pool_list.xml")] * 2 + [
+        answer(STATUS, "ledger_status_all_node3_brick_down.xml")])
+    assert [brick.online for brick in state.volume.bricks] == [True, True, False]
