@@ -30,7 +30,7 @@ description:
   - Every gluster command runs with C(--mode=script), so no step waits for a y/n answer.
   - The apply step waits after C(peer probe), bounded by O(peer_timeout). Check mode never probes; it
     reports the probes and the volume actions a real run would take once they succeeded.
-  - A brick of a started volume found offline is asked about again for up to 10 s (with the pool): just after a
+  - A brick of a started volume found offline is asked about again for up to 10 s (with the pool), since just after a
     glusterd restart its bricks and peer connections come back by themselves. Bricks still offline on connected
     nodes are started with O(state=started) (see there); every brick still offline afterwards is a warning that names
     it and its node, and the diff lists it under C(offline_bricks).
