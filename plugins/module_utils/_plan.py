@@ -145,16 +145,6 @@ def item_params(module, items_option, rules):
     return requests
 
 
-def _without_repeats(actions, done):
-    """Actions not already planned by an earlier item (one VG or pool shared by every LV)."""
-    kept = []
-    for action in actions:
-        if action not in done:
-            done.append(action)
-            kept.append(action)
-    return kept
-
-
 def _planned(module, item, plan):
     """The item's plan; a refusal names the item; check mode predicts past a missing prerequisite."""
     try:
@@ -193,10 +183,9 @@ def run_plan(module, observe, plan, apply, report, items_option=None, rules=None
     batch = bool(items_option and module.params.get(items_option))
     items = [Item(params, "item %d: " % index if batch else "") for index, params in enumerate(requests)]
     try:
-        planned = []
         for item in items:
             item.before = observe(runner, item.params)
-            item.actions = _without_repeats(_planned(module, item, plan), planned)
+            item.actions = _planned(module, item, plan)
         results = []
         node_changed = False
         for item in items:
@@ -229,8 +218,10 @@ def run_plan(module, observe, plan, apply, report, items_option=None, rules=None
             module.warn(warning)
     diffs = [result.pop("diff", None) for result in results]
     if batch:
+        # items planned on the same state share steps (the VG and pool every LV needs): said once
         exit_args = dict(changed=any(result["changed"] for result in results),
-                         actions=[summary for result in results for summary in result["actions"]], results=results)
+                         actions=list(dict.fromkeys(summary for result in results for summary in result["actions"])),
+                         results=results)
         diff = [one for one in diffs if one is not None]
     else:
         exit_args, diff = results[0], diffs[0]

@@ -14,7 +14,8 @@ import json
 import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _lvm
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal, run_plan
+from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_plan import BatchModule
 from conftest import read_fixture
 
 GIB = 1024 ** 3
@@ -324,3 +325,17 @@ def test_a_nearly_full_pool_is_warned_about():
     state.lvs["ThinData"].data_percent = 91.5
     warnings = _lvm.report(None, state, state, params(), [])["warnings"]
     assert "thin pool ThinGroup/ThinData data is 91.50% full." in warnings
+
+
+def test_check_mode_of_several_lvs_on_a_pristine_node_predicts_each_and_says_shared_steps_once():
+    """Seen in the lab: planning the second LV without the VG/pool steps broke its prediction."""
+    state = state_of("pristine", [blank_vdb()])
+    module = BatchModule(dict(params(name=None, pvs=["/dev/vdb"], pool_size="1800"),
+                              lvs=[{"name": "vm1", "size": "10G", "state": None}, {"name": "vm2", "size": "20G", "state": None}]),
+                         check_mode=True)
+    with pytest.raises(SystemExit):
+        run_plan(module, lambda _runner, _params: state, _lvm.plan, None, _lvm.report, items_option="lvs")
+    kind, result = module.exit
+    assert kind == "exit" and result["changed"]
+    assert [item["lv"]["size_bytes"] for item in result["results"]] == [10 * GIB, 20 * GIB]
+    assert [summary.split(" ")[:2] for summary in result["actions"]].count(["create", "volume"]) == 1
