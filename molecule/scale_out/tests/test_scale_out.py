@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -15,7 +16,8 @@ import labsite  # noqa: E402  pylint: disable=wrong-import-position
 
 THREE_VMS = "@" + os.path.join(os.path.dirname(__file__), "..", "vars", "three_vms.yml")
 NEW_VM = "mailhub"
-CHANGED_LINE = re.compile(r"^changed: \[(\S+)\](?: => \(item=(\S+)\))?", re.MULTILINE)
+# With -v the default callback prints each changed result as indented JSON after the host.
+CHANGED_RESULT = re.compile(r"^changed: \[(\S+)\](?: => \(item=\S+\))? => (\{.*?^\})$", re.MULTILINE | re.DOTALL)
 
 
 def existing_vm_state():
@@ -38,12 +40,14 @@ def existing_vm_state():
 
 def test_a_third_vm_changes_only_what_it_needs():
     before = existing_vm_state()
-    rc, output, recap = labsite.run_site("-e", THREE_VMS)
+    rc, output, recap = labsite.run_site("-v", "-e", THREE_VMS)
     assert rc == 0, output[-4000:]
-    changed = CHANGED_LINE.findall(output)
+    changed = [(host, json.loads(result)) for host, result in CHANGED_RESULT.findall(output) if "localhost" not in host]
     assert changed, "adding a VM must change something"
-    # every changed task item is the new VM's, except the controller's per-VM access files
-    foreign = [(host, item) for host, item in changed if item != NEW_VM and host != "localhost"]
+    # each module handles every VM in one call: every action it took names the new VM
+    actions = [(host, action) for host, result in changed for action in result.get("actions", [])]
+    assert actions, "changed results carry their actions: %s" % changed
+    foreign = [(host, action) for host, action in actions if NEW_VM not in action]
     assert not foreign, "changed for other VMs: %s" % foreign
     assert existing_vm_state() == before, "the converged VMs' storage moved"
 
