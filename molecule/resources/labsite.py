@@ -9,6 +9,7 @@ Used from molecule's testinfra verifier (inside `tests/lab/lab run`): the molecu
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import subprocess
@@ -23,12 +24,25 @@ SNAPSHOT_COMMANDS = (
     "lvs -a --reportformat json --units b --nosuffix -o vg_name,lv_name,lv_attr,lv_size,pool_lv,seg_count 2>&1",
     "vgs --reportformat json -o vg_name,vg_seqno 2>&1",
     "for disk in /dev/vdb /dev/vdc; do blkid -p -o export $disk; echo rc=$?; done",
+    # the signatures on every block device (LVs included), probed afresh
+    "blkid -c /dev/null -o export",
     "cat /etc/fstab",
     "grep -v -e ' /proc' -e ' /sys' -e ' /run' /proc/mounts",
     "ls -la /srv",
-    "gluster --xml volume info all 2>&1 | grep -v -e '<opErrno>' -e '<cliOp'",
+    # brick directories (owner, mode) and the volume id glusterd marks them with
+    "find /srv -mindepth 1 -maxdepth 2 -printf '%p %y %m %U:%G\\n' | sort",
+    "for dir in /srv/*/*/; do getfattr --absolute-names -n trusted.glusterfs.volume-id -e hex \"$dir\"; done 2>/dev/null",
+    # every line prefixed with its volume, sorted: glusterd lists the options in another order after a restart
+    "gluster volume info all 2>&1 | awk '/^Volume Name:/ {volume = $3} {print volume \": \" $0}' | sort",
     "gluster pool list",
 )
+# Opt-in (reads every image): each file under the brick directories (/srv/<vm>/<dir>/..., shards
+# included, gluster's .glusterfs index left out) with its size, mode and owner, then its checksum.
+IMAGE_COMMANDS = (
+    "find /srv -mindepth 3 -name .glusterfs -prune -o -printf '%p %y %s %m %U:%G\\n' | sort",
+    "find /srv -mindepth 3 -name .glusterfs -prune -o -type f -print0 | sort -z | xargs -0r sha256sum",
+)
+SNAPSHOT_MARK = "@@vmstorage-snapshot@@"
 
 
 def inventory():
@@ -40,20 +54,65 @@ def node(name):
     return testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory())
 
 
-def snapshot():
-    """Every node's storage state, as text keyed by node and command."""
+def snapshot(images=False):
+    """Every node's storage state, as (exit code, stdout) keyed by node and command.
+
+    One ssh session per node, the three in parallel (a testinfra call per command took ~1 s each).
+    ``images`` adds every image file on the bricks with its checksum: cheap for small images only.
+    """
+    commands = SNAPSHOT_COMMANDS + (IMAGE_COMMANDS if images else ())
+    # each command's stdout, then a line with the mark, its index and its exit code
+    script = "".join("( %s ) 2>/dev/null; printf '\\n%s %d %%d\\n' $?\n" % (command, SNAPSHOT_MARK, index)
+                     for index, command in enumerate(commands))
+    sessions = {name: subprocess.Popen(ssh_argv(name, "bash", "-s"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
+                for name in NODES}
     state = {}
-    for name in NODES:
-        host = node(name)
-        for command in SNAPSHOT_COMMANDS:
-            result = host.run(command)
-            state[(name, command)] = (result.rc, result.stdout)
+    for name, session in sessions.items():
+        stdout, stderr = session.communicate(script)
+        assert session.returncode == 0, "snapshot of %s failed (%s): %s" % (name, session.returncode, stderr)
+        parts = re.split(r"\n%s (\d+) (\d+)\n" % re.escape(SNAPSHOT_MARK), stdout)
+        # [stdout 0, index 0, exit code 0, stdout 1, ...] and what follows the last mark (nothing)
+        assert len(parts) == 3 * len(commands) + 1, "snapshot of %s is incomplete: %s" % (name, stdout[-2000:])
+        for index, command in enumerate(commands):
+            stdout_part, index_part, rc_part = parts[3 * index:3 * index + 3]
+            assert int(index_part) == index
+            state[(name, command)] = (int(rc_part), stdout_part)
     return state
+
+
+def changes(before, after):
+    """What differs between two snapshots, as a unified diff per node and command (empty when equal)."""
+    def lines(reading):
+        return ("rc=%d\n%s" % reading if reading else "(not read)\n").splitlines(True)
+
+    return "".join(
+        "".join(difflib.unified_diff(lines(before.get(key)), lines(after.get(key)), "%s before: %s" % key, "%s after: %s" % key))
+        for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key))
+
+
+def ssh_argv(name, *command):
+    """ssh to a node with the lab's config, through a master connection kept for a minute (a new
+    connection costs ~2 s on a loaded machine; `lab reset` closes the masters in this directory)."""
+    masters = os.environ.get("ANSIBLE_SSH_CONTROL_PATH_DIR")
+    sharing = ["-o", "ControlMaster=auto", "-o", "ControlPath=%s/labsite-%%C" % masters, "-o", "ControlPersist=60"] if masters else []
+    return ["ssh", "-F", os.environ["VMSTORAGE_LAB_SSH_CONFIG"]] + sharing + [name] + list(command)
+
+
+def run_on(name, command):
+    """Run a shell command on a node (one ssh session); returns (exit code, stdout + stderr)."""
+    result = subprocess.run(ssh_argv(name, command), capture_output=True, text=True, check=False)
+    return result.returncode, result.stdout + result.stderr
 
 
 def run_site(*args):
     """Run the site with the scenario's inventory; returns (rc, output, recap per host)."""
-    command = ["ansible-playbook", "-i", inventory(), "vmstorage.gluster.site"] + list(args)
+    return run_playbook("vmstorage.gluster.site", *args)
+
+
+def run_playbook(playbook, *args):
+    """Run a playbook with the scenario's inventory; returns (rc, output, recap per host)."""
+    command = ["ansible-playbook", "-i", inventory(), playbook] + list(args)
     # molecule's environment forces colour; the recap is parsed from plain text
     result = subprocess.run(command, capture_output=True, text=True, check=False,
                             env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
