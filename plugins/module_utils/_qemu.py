@@ -642,6 +642,7 @@ class VolumeSession:
                 _write_then_link(runner, state, request, action)
             elif action.kind == "resize":
                 runner.run(action.argv)
+                pad_to_whole_sectors(state.on_mount(request.path))
             elif action.kind == "chown":
                 os.chown(state.on_mount(request.path), action.params["uid"], action.params["gid"])
             elif action.kind == "delete":
@@ -687,11 +688,31 @@ def _needs_nothing(state, request):
             and state.id_error is None and not _plan_ownership(request, state))
 
 
+def pad_to_whole_sectors(path):
+    """Extend an image file written through FUSE to whole 512-byte sectors, with zeros.
+
+    qemu's gluster driver reads whole sectors and fails a read that the end of the file cuts short
+    (EIO, "Could not read L1 table"); qemu-img writing a qcow2 image through FUSE (create, convert,
+    resize) ends the file right after its L1 table (196616 bytes at 64 MiB, 197408 at 50 GiB), so the
+    json:, libvirt and -blockdev access data could not open it (lab: qemu 7.2, glusterfs 10.3). The
+    gluster driver pads its own files the same way (197120 bytes). posix_fallocate only extends: it
+    changes no byte and never shrinks, even if a VM grew the file in the meantime.
+    """
+    size = os.stat(path).st_size
+    if size % SECTOR_SIZE:
+        descriptor = os.open(path, os.O_WRONLY)
+        try:
+            os.posix_fallocate(descriptor, size, SECTOR_SIZE - size % SECTOR_SIZE)
+        finally:
+            os.close(descriptor)
+
+
 def _write_then_link(runner, state, request, action):
     """Run qemu-img on the partial name, then hard-link it into place (never replacing a file)."""
     partial = state.on_mount(action.params["partial"])
     try:
         runner.run(action.argv)
+        pad_to_whole_sectors(partial)
         try:
             os.link(partial, state.on_mount(request.path))
         except OSError as exc:

@@ -355,3 +355,14 @@ def test_the_quick_look_is_trusted_only_when_nothing_needs_doing():
     assert not needs_nothing(format="qcow2", size="10G")
     quick.uid, quick.wanted_uid = 0, 64055
     assert not needs_nothing(format="qed", size="10G", owner="64055")
+
+
+# Sizes qemu-img 7.2 gave qcow2 files written through FUSE in the lab (create 64M, 50G; resize to 50G)
+# and the one the gluster driver wrote itself.
+@pytest.mark.parametrize("size, padded", [(196616, 197120), (197408, 197632), (262944, 263168), (197120, 197120)])
+def test_images_written_through_fuse_end_on_a_whole_sector(tmp_path, size, padded):
+    image = tmp_path / "disk.qcow2"
+    content = bytes(range(256)) * (size // 256) + b"\x07" * (size % 256)
+    image.write_bytes(content)
+    _qemu.pad_to_whole_sectors(str(image))
+    assert image.read_bytes() == content + b"\0" * (padded - size)
