@@ -16,8 +16,8 @@ import labsite  # noqa: E402  pylint: disable=wrong-import-position
 
 THREE_VMS = "@" + os.path.join(os.path.dirname(__file__), "..", "vars", "three_vms.yml")
 NEW_VM = "mailhub"
-# With -v the default callback prints each changed result as indented JSON after the host.
-CHANGED_RESULT = re.compile(r"^changed: \[(\S+)\](?: => \(item=\S+\))? => (\{.*?^\})$", re.MULTILINE | re.DOTALL)
+# With -v the default callback prints each changed result as one line of JSON after the host.
+CHANGED_RESULT = re.compile(r"^changed: \[(\S+)\](?: => \(item=\S+\))? => (\{.*\})$", re.MULTILINE)
 
 
 def existing_vm_state():
