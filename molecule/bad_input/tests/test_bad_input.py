@@ -1,0 +1,377 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input to the modules and the site: the play fails with what was found, what was asked and
+what to do, and no node changes (every node's snapshot, images and their checksums included, is
+the same before and after). docs/reliability.md's bad_input table is rendered from these cases.
+
+converge.yml made the baseline: the site for one small VM (vmone: thin LV 1G, btrfs brick, replica-3
+volume, 256M qcow2 disk), a 2 x 3 volume vmwide, and on node1 spare thin LVs carrying ext4, xfs, an
+LVM PV signature, a mounted btrfs and the btrfs label vmtwo, a blank one, a broken qcow2 to import;
+/srv/rootbrick is a plain directory on every node's root filesystem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+
+import pytest
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "resources"))
+
+import casetable  # noqa: E402  pylint: disable=wrong-import-position
+import labsite  # noqa: E402  pylint: disable=wrong-import-position
+
+OK = "refused; every node unchanged"
+# `fatal: [node1]: FAILED! => {...}` (or `failed: [node1] (item=...)`): the task's result as JSON
+FAILURE = re.compile(r"^(?:fatal|failed): \[[^\]]+\](?: \(item=[^)]*\))?: (?:FAILED|UNREACHABLE)! => (\{.*\})$", re.MULTILINE)
+NODES = ["node1", "node2", "node3"]
+SERVERS = dict(servers=NODES)
+BASELINE_VM = {"name": "vmone", "brick_size": "1G", "disk_size": "256M"}
+GLUSTERD_DEADLINE = 90
+
+
+def dead_address():
+    """An address in the lab's subnet that no node has: nothing answers there."""
+    with open(os.environ["VMSTORAGE_LAB_INVENTORY"], encoding="utf-8") as handle:
+        hosts = yaml.safe_load(handle)["all"]["children"]["gluster_nodes"]["hosts"]
+    return hosts["node1"]["ansible_host"].rsplit(".", 1)[0] + ".99"
+
+
+DEAD = dead_address()
+
+
+class Case:
+    """One bad input: how it is given, what the table says, what the failure message must name."""
+
+    def __init__(self, case_id, what, expected, run, found, asked, remedy, setup=None, teardown=None):
+        self.id = case_id
+        self.what = what
+        self.expected = expected
+        self.run = run
+        # regular expressions, all of which one failure message must match: the problem and what
+        # was found, what was asked, and what to do
+        self.patterns = (found, asked, remedy)
+        self.setup = setup
+        self.teardown = teardown
+
+
+def module(host, module_name, args):
+    """A run of one module task on one node."""
+    def run():
+        play = [{"name": "Bad input", "hosts": host, "gather_facts": False,
+                 "tasks": [{"name": "Bad input to %s" % module_name, "vmstorage.gluster." + module_name: args}]}]
+        with tempfile.TemporaryDirectory(prefix="vmstorage-bad-input-") as directory:
+            path = os.path.join(directory, "case.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(play, handle)
+            return labsite.run_playbook(path)
+    return run
+
+
+def site(*args, **extra_vars):
+    """A run of the site playbook (the roles) with extra variables as JSON."""
+    def run():
+        return labsite.run_site(*(list(args) + (["-e", json.dumps(extra_vars)] if extra_vars else [])))
+    return run
+
+
+def thin_lv(**args):
+    return module("node1", "thin_lv", dict(dict(vg="ThinGroup", thinpool="ThinData", name="vmtwo", size="1G"), **args))
+
+
+def btrfs_brick(**args):
+    return module("node1", "btrfs_brick", dict(dict(label="vmtwo", path="/srv/vmtwo", brick_dir="data"), **args))
+
+
+def volume(**args):
+    return module("node1", "gluster_replica_volume", dict(dict(name="vmtwo", nodes=NODES, brick="/srv/vmone/two"), **args))
+
+
+def image(**args):
+    return module("node1", "qemu_gluster_image", dict(dict(SERVERS, volume="vmone", path="imported.img", format="qcow2"), **args))
+
+
+def stop_glusterd_on_node3():
+    rc, output = labsite.run_on("node3", "systemctl stop glusterd")
+    assert rc == 0, output
+
+
+def start_glusterd_on_node3():
+    """Start it and wait until every node sees every other connected again (the pool as it was)."""
+    rc, output = labsite.run_on("node3", "systemctl start glusterd")
+    assert rc == 0, output
+    deadline = time.monotonic() + GLUSTERD_DEADLINE
+    while True:
+        views = [labsite.run_on(name, "gluster pool list") for name in NODES]
+        if all(rc == 0 and output.count("\tConnected") == len(NODES) for rc, output in views):
+            return
+        assert time.monotonic() < deadline, "the pool did not reconnect after glusterd started on node3: %s" % views
+        time.sleep(1)
+
+
+CASES = [
+    # ------------------------------------------------------------ thin LVs
+    Case("B01", "Site: a VM's brick_size below its thin LV's size (1G asked as 512M)",
+         "will not shrink the thin LV: found 1 GiB, asked 512 MiB; set size to at least 1 GiB",
+         site(vmstorage_vms=[dict(BASELINE_VM, brick_size="512M")]),
+         r"will not shrink thin LV ThinGroup/vmone: found 1 GiB", r"asked for size 512 MiB", r"Set size to at least 1 GiB"),
+    Case("B02", "Volume group missing, no pvs to create it",
+         "volume group does not exist: found the VGs there are, asked the thin LV; give pvs or name an existing VG",
+         thin_lv(vg="NoGroup"),
+         r"volume group NoGroup does not exist: found volume groups: ThinGroup", r"asked for thin LV NoGroup/vmtwo",
+         r"Give pvs .* or name an existing vg"),
+    Case("B03", "Thin pool missing, no pool_size to create it",
+         "thin pool does not exist: found the pools there are, asked the thin LV; give pool_size or name an existing pool",
+         thin_lv(thinpool="NoPool"),
+         r"thin pool ThinGroup/NoPool does not exist: found thin pools in ThinGroup: ThinData", r"asked for thin LV ThinGroup/vmtwo",
+         r"Give pool_size .* or name an existing thinpool"),
+    Case("B04", "Thin pool too large for its volume group (new pool of 20G in a VG with 4G free)",
+         "too little free space: found the VG's free extents, asked pool_size 20G; lower pool_size or add a PV",
+         thin_lv(thinpool="BigPool", pool_size="20G"),
+         r"volume group ThinGroup has too little free space for thin pool BigPool: found \d+ free extents",
+         r"asked for pool_size 20G \(5120 extents, 20 GiB\)", r"Lower pool_size, e\.g\. 90%FREE, or add a PV"),
+    Case("B05", "A device with an ext4 filesystem given as PV for a new volume group",
+         "device is not blank: found TYPE=ext4, asked a VG on it; erase it yourself if it is not needed",
+         thin_lv(vg="NewGroup", pool_size="1G", pvs=["/dev/ThinGroup/spare_ext4"]),
+         r"/dev/ThinGroup/spare_ext4 is not blank: found a signature on it \(TYPE=ext4", r"asked for a new volume group NewGroup on it",
+         r"erase it yourself \(wipefs --all /dev/ThinGroup/spare_ext4\)"),
+    Case("B06", "Conflicting parameters: the thin LV named like its pool",
+         "the thin LV and its pool cannot share a name: found thinpool, asked name; give the LV its own name",
+         thin_lv(name="ThinData"),
+         r"the thin LV and its pool cannot share a name: found thinpool=ThinData", r"asked for name=ThinData",
+         r"Give the thin LV its own name"),
+    Case("B07", "Removing a thin LV that is mounted",
+         "will not remove it: found it mounted, asked state=absent; unmount it first",
+         thin_lv(name="vmone", state="absent", size=None),
+         r"will not remove thin LV ThinGroup/vmone: it is in use: found mounted at /srv/vmone", r"asked for state=absent",
+         r"Unmount it .* then run again"),
+    # ------------------------------------------------------------ btrfs bricks
+    Case("B08", "A device with an xfs filesystem as brick device",
+         "device is not blank: found xfs, asked btrfs; check the device (force_format only destroys on request)",
+         btrfs_brick(device="/dev/ThinGroup/spare_xfs"),
+         r"device is not blank: found /dev/ThinGroup/spare_xfs holds xfs labelled 'spare_xfs'", r"asked for btrfs labelled 'vmtwo'",
+         r"Check that this is the right device; to destroy what is on it set force_format: true"),
+    Case("B09", "A device with an LVM PV signature as brick device",
+         "device is not blank: found LVM2_member, asked btrfs; check the device",
+         btrfs_brick(device="/dev/ThinGroup/spare_pv"),
+         r"device is not blank: found /dev/ThinGroup/spare_pv holds LVM2_member", r"asked for btrfs labelled 'vmtwo'",
+         r"Check that this is the right device"),
+    Case("B10", "A device mounted elsewhere as brick device",
+         "device is mounted elsewhere: found its mount point, asked another; unmount it or set path",
+         btrfs_brick(device="/dev/ThinGroup/spare_mounted"),
+         r"device is mounted elsewhere: found /dev/ThinGroup/spare_mounted mounted on /mnt/spare", r"asked for mount on /srv/vmtwo",
+         r"Unmount it there, or set path to where it is mounted"),
+    Case("B11", "A label that another device already carries",
+         "LABEL= would be ambiguous: found the other device, asked the label; relabel it or set fstab_source: device",
+         btrfs_brick(device="/dev/ThinGroup/spare_blank"),
+         r"LABEL=vmtwo is ambiguous: other devices carry the same label: found /dev/mapper/ThinGroup-spare_labelled",
+         r"asked for /dev/ThinGroup/spare_blank mounted by LABEL=vmtwo", r"Relabel or remove the other device"),
+    Case("B12", "A mount point where another filesystem is mounted",
+         "another filesystem is mounted there: found it, asked this device; unmount it or choose another path",
+         btrfs_brick(device="/dev/ThinGroup/spare_blank", label="sparefs", path="/srv/vmone"),
+         r"another filesystem is mounted on the mount point: found \S+ \(btrfs\) on /srv/vmone",
+         r"asked for /dev/ThinGroup/spare_blank on /srv/vmone", r"Unmount it or choose another path"),
+    Case("B13", "Conflicting parameters: compression with nodatacow",
+         "they exclude each other in btrfs: found both, asked mount_options; keep one",
+         btrfs_brick(device="/dev/ThinGroup/vmone", label="vmone", path="/srv/vmone", mount_options=["compress", "nodatacow"]),
+         r"nodatacow and compression exclude each other in btrfs: found compress,nodatacow", r"asked for mount_options",
+         r"Keep nodatacow \(VM images\) or compression, not both"),
+    Case("B14", "A brick directory that leaves the mount point (../escape)",
+         "brick_dir must be a subdirectory: found '../escape'; give a relative path without '..'",
+         btrfs_brick(device="/dev/ThinGroup/vmone", label="vmone", path="/srv/vmone", brick_dir="../escape"),
+         r"brick_dir must be a subdirectory of the mount point: found '\.\./escape'", r"asked for brick_dir",
+         r"Give a relative path without '\.' or '\.\.' parts"),
+    # ------------------------------------------------------------ gluster volumes
+    Case("B15", "A brick on the root filesystem",
+         "refused before glusterd is asked: found the brick on the root filesystem, asked the brick; mount its own filesystem",
+         volume(brick="/srv/rootbrick/data"),
+         r"a brick cannot be on the root filesystem: found node1:/srv/rootbrick/data lies on the root filesystem of node1",
+         r"asked for brick node1:/srv/rootbrick/data of volume vmtwo", r"Mount the brick's own filesystem there first"),
+    Case("B16", "A brick that is a mount point",
+         "refused before glusterd is asked: found a mount point, asked it as brick; use a subdirectory",
+         volume(brick="/srv/vmone"),
+         r"a brick cannot be a mount point: found node1:/srv/vmone is a mount point", r"asked for brick node1:/srv/vmone of volume vmtwo",
+         r"Use a subdirectory of the mounted filesystem, e\.g\. /srv/vmone/data"),
+    Case("B17", "Bricks not a multiple of the replica count (2 for replica 3)",
+         "found 2 bricks, asked replica 3; give 3, 6, ... bricks",
+         volume(nodes=NODES[:2]),
+         r"the brick count is not a multiple of the replica count: found 2 bricks", r"asked for replica 3", r"Give 3, 6, \.\.\. bricks"),
+    Case("B18", "Fewer bricks than the existing volume (3 for a 2 x 3 volume)",
+         "fewer bricks than the volume has: found its 6, asked 3; bricks are never removed",
+         volume(name="vmwide", brick="/srv/vmone/wide1", state="present"),
+         r"fewer bricks than the volume has: found node1:/srv/vmone/wide1, .*node3:/srv/vmone/wide2",
+         r"asked for node1:/srv/vmone/wide1, node2:/srv/vmone/wide1, node3:/srv/vmone/wide1\.", r"This module never removes bricks"),
+    Case("B19", "An unknown option for a new volume",
+         "unknown volume option: found the key, asked options; check it with gluster volume set help (the volume is not created)",
+         volume(options={"performance.nonsense": "on"}),
+         r"unknown volume option: found performance\.nonsense", r"asked for options",
+         r"Check the key with `gluster volume set help`.*nothing was changed"),
+    Case("B20", "A word for a numeric option of a new volume",
+         "refused before the create: found the value, asked a number (the option's default); nothing created",
+         volume(options={"performance.io-thread-count": "lots"}),
+         r"volume option values are not numbers: found performance\.io-thread-count=lots",
+         r"asked for options of a new volume: performance\.io-thread-count takes a number or size \(default 16\)",
+         r"Give a number or a size .*nothing was created"),
+    Case("B21", "Site: a bad option value for an existing volume (--tags volumes)",
+         "gluster refuses the value in one `volume set`: found its answer, asked the set; no key changed, fix the value",
+         site("--tags", "volumes", vmstorage_vms=[dict(BASELINE_VM, volume_options={"performance.io-thread-count": "lots"})]),
+         r'failed: invalid number format "lots"', r"volume set vmone .*performance\.io-thread-count lots",
+         r"so none of performance\.io-thread-count changed\. Fix the value"),
+    Case("B22", "Site: a VM name with '..' (valid for LVM, not for gluster)",
+         "refused before any brick is made: found the name, asked an LV, brick and volume named after it; the allowed characters",
+         site(vmstorage_vms=[BASELINE_VM, {"name": "vm..two", "brick_size": "1G", "disk_size": "256M"}]),
+         r'VM names or brick paths a gluster volume cannot carry: found "vm\.\.two"',
+         r"asked for a thin LV, btrfs brick and gluster volume named after each VM", r"Use 1 to 64 letters, digits, '-' and '_'"),
+    Case("B23", "A volume name with '/'",
+         "invalid volume name: found it, asked a volume name; letters, digits, '-', '_'",
+         volume(name="vm/two"),
+         r"invalid volume name: found 'vm/two'", r"asked for a volume name", r"Use up to 64 letters, digits, '-' and '_'"),
+    Case("B24", "A volume name with a space",
+         "invalid volume name: found it, asked a volume name; letters, digits, '-', '_'",
+         volume(name="vm two"),
+         r"invalid volume name: found 'vm two'", r"asked for a volume name", r"Use up to 64 letters, digits, '-' and '_'"),
+    Case("B25", "A volume name with shell metacharacters",
+         "invalid volume name: found it, asked a volume name; letters, digits, '-', '_'",
+         volume(name="vm;$(reboot)"),
+         r"invalid volume name: found 'vm;\$\(reboot\)'", r"asked for a volume name", r"Use up to 64 letters, digits, '-' and '_'"),
+    Case("B26", "A brick path with '..'",
+         "invalid brick: found it, asked HOST:/ABSOLUTE/PATH; no '.', '..' or empty parts",
+         volume(brick="/srv/../etc/vmtwo"),
+         r"invalid brick: found 'node1:/srv/\.\./etc/vmtwo'", r"asked for HOST:/ABSOLUTE/PATH",
+         r"without '\.', '\.\.' or empty parts"),
+    Case("B27", "A brick host that does not answer",
+         "refused before any probe: found no answer on port 24007, asked bricks there; check name, glusterd, port",
+         volume(nodes=NODES[:2] + [DEAD]),
+         r"brick hosts do not answer: found %s: no answer on port 24007" % re.escape(DEAD),
+         r"asked for bricks on %s, which must be probed into the trusted pool" % re.escape(DEAD),
+         r"that glusterd runs there and that port 24007 is reachable"),
+    Case("B28", "Site: a storage node that does not answer (vmstorage_gluster_hosts, --tags volumes)",
+         "refused before any probe: found no answer on port 24007, asked bricks there; check name, glusterd, port",
+         site("--tags", "volumes", vmstorage_gluster_hosts=NODES[:2] + [DEAD]),
+         r"brick hosts do not answer: found %s: no answer on port 24007" % re.escape(DEAD),
+         r"asked for bricks on %s" % re.escape(DEAD), r"that glusterd runs there and that port 24007 is reachable"),
+    Case("B29", "A node whose glusterd is stopped (node3), a new volume asked from node1",
+         "fails before the create: found node3 disconnected in the pool, asked the create; start glusterd there",
+         volume(peer_timeout=5),
+         r"peers node3 not connected and in the cluster by the deadline: found pool .*node3: Peer in Cluster, disconnected",
+         r"asked for create volume vmtwo: replica 3", r"Check that glusterd runs there \(`systemctl start glusterd`\)",
+         setup=stop_glusterd_on_node3, teardown=start_glusterd_on_node3),
+    # ------------------------------------------------------------ disk images
+    Case("B30", "Site: a VM's disk_size below its image's size (256M asked as 128M, --tags disks)",
+         "will not shrink an image: found 256 MiB, asked 128 MiB; set size to at least the image's",
+         site("--tags", "disks", vmstorage_vms=[dict(BASELINE_VM, disk_size="128M")]),
+         r"will not shrink an image: found qcow2 image of 256 MiB", r"asked for size 128 MiB",
+         r"set size to at least 268435456 bytes"),
+    Case("B31", "Site: another image format at the same path (raw asked for the qcow2 disk, --tags disks)",
+         "another format exists there: found qcow2, asked raw; never converted in place",
+         site("--tags", "disks", vmstorage_vms=[dict(BASELINE_VM, disk_format="raw")]),
+         r"an image of another format exists at the path: found qcow2 image of 256 MiB \(268435456 bytes\) at vmone/disk\.img",
+         r"asked for raw image of 256 MiB at vmone/disk\.img", r"Never converted in place"),
+    Case("B32", "An import source that does not exist",
+         "cannot read the import source: found it missing, asked the import; give an existing, readable image",
+         image(source="/var/tmp/sources/missing.qcow2"),
+         r"cannot read the import source: found /var/tmp/sources/missing\.qcow2 does not exist on this node",
+         r"asked for import of /var/tmp/sources/missing\.qcow2 into vmone/imported\.img", r"Give an existing, readable image file"),
+    Case("B33", "An import source qemu-img cannot read (a qcow2 with a cut header)",
+         "cannot read the import source: found qemu-img's error, asked the import; give a readable image",
+         image(source="/var/tmp/sources/broken.qcow2"),
+         r"cannot read the import source: found qemu-img cannot open /var/tmp/sources/broken\.qcow2",
+         r"asked for import of /var/tmp/sources/broken\.qcow2 into vmone/imported\.img", r"Give an existing, readable image file"),
+    Case("B34", "An image path with '..'",
+         "path escapes the volume: found it, asked a file inside the volume; no '.', '..', empty or leading '/' parts",
+         image(path="../escape.img", size="1M"),
+         r"path escapes or is not a plain path inside the volume: found '\.\./escape\.img'", r"asked for a file inside volume vmone",
+         r"without '\.', '\.\.', empty or leading '/' parts"),
+    Case("B35", "An image path with spaces and shell metacharacters",
+         "refused: found the path, asked a file inside the volume; letters, digits and . _ + @ = -",
+         image(path="a b;$(reboot).img", size="1M"),
+         r"the path has characters a disk path cannot carry: found 'a b;\$\(reboot\)\.img'", r"asked for a file inside volume vmone",
+         r"Use letters, digits and \. _ \+ @ = -"),
+    Case("B36", "Conflicting parameters: preallocation for a qed image",
+         "not supported by this format: found format=qed, asked preallocation=full; leave it unset",
+         image(path="new.qed", format="qed", size="1M", preallocation="full"),
+         r"preallocation not supported by this format: found format=qed", r"asked for preallocation=full",
+         r"qed images take no preallocation: leave it unset"),
+    Case("B37", "An image on a volume that does not exist",
+         "cannot mount the volume: found the mount's error, asked the volume; check it exists and is started",
+         image(volume="vmtwo", path="disk.img", size="256M"),
+         r"cannot mount the volume: found mount -t glusterfs node1:/vmtwo failed", r"asked for volume vmtwo from node1, node2, node3",
+         r"Check that the volume exists and is started"),
+    # ------------------------------------------------------------ role variables of the wrong type
+    Case("B38", "Site: brick_size given as a list (the role's str option takes it as the text \"['1G']\")",
+         "thin_lv refuses it before any change: found the text, asked a size; write a number with a unit",
+         site(vmstorage_vms=[dict(BASELINE_VM, brick_size=["1G"])]),
+         r"size is not understood: found \"\['1G'\]\"", r"asked for size", r"write a number with an optional unit .* e\.g\. 100G"),
+    Case("B39", "Site: the replica count given as a word (--tags volumes)",
+         "argument validation of the volume role: names volume_replica, the value and the type asked (int)",
+         site("--tags", "volumes", vmstorage_replica="three"),
+         r"Validation of arguments failed", r"volume_replica", r"\bint\b"),
+    Case("B40", "Site: a VM without brick_size",
+         "argument validation before any task: names the missing required brick_size",
+         site(vmstorage_vms=[{"name": "vmone", "disk_size": "256M"}]),
+         r"Validation of arguments failed", r"missing required arguments: brick_size", r"brick_vms"),
+    Case("B41", "Site: vmstorage_vms given as a mapping instead of a list",
+         "argument validation before any task: names brick_vms, the type found (dict) and the type asked (list)",
+         site(vmstorage_vms=BASELINE_VM),
+         r"Validation of arguments failed", r"brick_vms", r"\blist\b"),
+]
+RESULTS = {}
+
+
+def failure_messages(output):
+    messages = []
+    for match in FAILURE.finditer(output):
+        try:
+            messages.append(str(json.loads(match.group(1)).get("msg", "")))
+        except ValueError:
+            messages.append(match.group(1))
+    return messages
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_fails_with_found_asked_remedy_and_changes_no_node(case):
+    # the previous case's "after" is this one's "before", unless this case prepares something
+    before = RESULTS.get("snapshot") if case.setup is None else None
+    if before is None:
+        before = labsite.snapshot(images=True)
+    if case.setup is not None:
+        case.setup()
+    started = time.monotonic()
+    try:
+        rc, output, recap = case.run()
+    finally:
+        if case.teardown is not None:
+            case.teardown()
+    seconds = time.monotonic() - started
+    after = labsite.snapshot(images=True)
+    RESULTS["snapshot"] = after
+
+    messages = failure_messages(output)
+    problems = []
+    if rc == 0:
+        problems.append("the play succeeded")
+    if not any(all(re.search(pattern, message) for pattern in case.patterns) for message in messages):
+        problems.append("no failure message matches %s" % (case.patterns,))
+    changed = dict((host, counts["changed"]) for host, counts in recap.items() if counts["changed"])
+    if changed:
+        problems.append("tasks reported changes: %s" % changed)
+    difference = labsite.changes(before, after)
+    if difference:
+        problems.append("nodes changed")
+    RESULTS[case.id] = "FAILED: %s" % "; ".join(problems) if problems else OK
+    print("%s: %.1f s, rc %d" % (case.id, seconds, rc))
+    assert not problems, "%s\nmessages: %s\n%s\n%s" % (problems, json.dumps(messages, indent=1), difference, output[-3000:])
+
+
+def test_every_case_is_in_docs_reliability_md():
+    assert len(CASES) >= 30
+    failed = dict((case.id, RESULTS.get(case.id, "not run")) for case in CASES if RESULTS.get(case.id) != OK)
+    assert not failed, failed
+    casetable.check_or_update("bad_input", [(case.id, case.what, case.expected, RESULTS[case.id]) for case in CASES])
