@@ -55,6 +55,9 @@ PORT_PROBE_TIMEOUT = 3.0
 # "0" and "1" say nothing: gluster writes some booleans so (transport.keepalive).
 NUMERIC_DEFAULT = re.compile(r"^-?\d+(\.\d+)?([KMGTP]?B|%)?$", re.IGNORECASE)
 NUMERIC_VALUE = re.compile(r"^-?\d")
+# One auth.allow entry: an IPv4/IPv6 address, a wildcard (10.0.0.*), a network (10.0.0.0/24) or a host name.
+# gluster stores an entry with a space unchecked ('hv one'), and it then matches no client.
+AUTH_ENTRY = re.compile(r"^[A-Za-z0-9.:*/_\[\]-]+$")
 
 # gluster's own value grammar (libglusterfs common-utils): gf_string2boolean and
 # gf_string2bytesize, whose units are 1024-based and case-insensitive, with no space before them.
@@ -560,6 +563,12 @@ def _check_request(params, bricks):
             raise Refusal("invalid brick", repr(brick.spec), "HOST:/ABSOLUTE/PATH (not /)",
                           "Use a host name or address and an absolute path of letters, digits and ._/+@=- only, "
                           "without '.', '..' or empty parts.")
+    unusable = [entry for entry in params.get("auth_allow") or [] if not AUTH_ENTRY.match(str(entry).strip())]
+    if unusable:
+        raise Refusal("auth_allow entries that are no address or host name", ", ".join(repr(entry) for entry in unusable),
+                      "auth_allow (auth.allow of volume %s)" % name,
+                      "Give addresses, wildcards such as 10.0.0.*, networks such as 10.0.0.0/24 or host names, one per entry, "
+                      "without spaces or commas; gluster would store such an entry and then refuse the clients it was meant for.")
     if len(bricks) % replica:
         raise Refusal("the brick count is not a multiple of the replica count", "%d bricks" % len(bricks),
                       "replica %d" % replica, "Give %d, %d, ... bricks: each set of %d consecutive bricks holds one copy each."

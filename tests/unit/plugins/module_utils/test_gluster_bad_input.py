@@ -132,3 +132,15 @@ def test_glusterd_reachability_is_a_plain_tcp_connect(monkeypatch):
         assert gluster._glusterd_unreachable("127.0.0.1") is None  # pylint: disable=protected-access
     # the listener is closed now: nothing answers on that port
     assert "no answer on port" in gluster._glusterd_unreachable("127.0.0.1")  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("entry", ["hv one", "10.0.0.1,10.0.0.2", "hv;one", ""])
+def test_auth_allow_entries_that_are_no_address_or_name_are_refused(entry):
+    refusal = refused(new_volume_state(), auth_allow=["10.0.0.1", entry])
+    assert refusal.problem == "auth_allow entries that are no address or host name"
+    assert refusal.found == repr(entry) and "volume vmdisks" in refusal.requested
+
+
+def test_addresses_wildcards_networks_and_names_pass_auth_allow():
+    actions = gluster.plan(new_volume_state(), params(auth_allow=["10.0.0.1", "10.0.0.*", "10.1.0.0/16", "hv-1.example", "fe80::1"]))
+    assert [action.kind for action in actions] == ["create", "set_options", "start"]
