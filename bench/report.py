@@ -20,7 +20,7 @@ PLOT = os.path.join(REPO, "bench", "results.png")
 DOC = os.path.join(REPO, "docs", "benchmark.md")
 
 PHASE_TITLES = {"check": "check mode (--check --diff) on fresh nodes", "converge": "first converge",
-                "rerun": "idempotent re-run"}
+                "completion": "second converge after a failed first one", "rerun": "idempotent re-run"}
 SIDE_COLOURS = {"A": "tab:blue", "B": "tab:orange"}
 PHASE_STYLES = {"converge": ("-", "o"), "rerun": ("--", "s"), "check": (":", "^")}
 # Issue 6's targets for side A.
@@ -41,7 +41,7 @@ def load():
 def phase_of(results, side, size, phase):
     for run in results["runs"]:
         if run["side"] == side and run["vms"] == size:
-            return run["phases"][phase]
+            return run["phases"].get(phase)
     return None
 
 
@@ -124,6 +124,12 @@ def figures_table(results, phase):
                 size, label, number(a_value, digits), number(b_value, digits), ratio(a_value, b_value)))
         describe = rerun_outcome if phase == "rerun" else outcome
         rows.append("| %d | outcome | %s | %s | — |" % (size, describe(a_figures), describe(b_figures)))
+        if phase == "converge":
+            completions = [phase_of(results, side, size, "completion") for side in ("A", "B")]
+            if any(completions):
+                rows.append("| %d | second converge after the failed one (s), outcome | %s | %s | — |" % (
+                    size, *("%s, %s" % (number(figures["wall_seconds"]), outcome(figures)) if figures else "—"
+                            for figures in completions)))
     return "\n".join(rows)
 
 
@@ -134,18 +140,40 @@ def slope(results, phase):
     return (high["wall_seconds"] - low["wall_seconds"]) / (SLOPE_TO - SLOPE_FROM)
 
 
-def unclean(results, runs):
-    """Why figures taken from these (side, N, phase) runs do not compare: failures, a re-run that changed."""
+def converged(results, side, size):
+    """Seconds until the site was converged (the first converge, plus the second when the first
+    failed), the problems that keep it from comparing, and a note on how it was counted."""
+    first = phase_of(results, side, size, "converge")
+    if first is None:
+        return None, ["%s N=%d not run" % (side, size)], ""
+    if not first["failed"]:
+        return first["wall_seconds"], [], ""
+    second = phase_of(results, side, size, "completion")
+    if second is None or second["failed"]:
+        then = "no second run was made" if second is None else "so did the second run"
+        return None, ["%s's first converge at N=%d failed, %s" % (side, size, then)], ""
+    return (first["wall_seconds"] + second["wall_seconds"], [],
+            "%s's first converge at N=%d failed: its time is that run plus the second run that completed it" % (side, size))
+
+
+def first_converge_problems(results, side, sizes):
     problems = []
-    for side, size, phase in runs:
-        figures = phase_of(results, side, size, phase)
-        if figures is None:
-            problems.append("%s N=%d %s not run" % (side, size, phase))
-        elif figures["failed"]:
-            problems.append("%s's %s at N=%d failed" % (side, PHASE_TITLES[phase], size))
-        elif phase == "rerun" and figures["changed"]:
-            problems.append("%s's re-run at N=%d changed %s" % (side, size, figures["changed"]))
+    for size in sizes:
+        figures = phase_of(results, side, size, "converge")
+        if figures is None or figures["failed"]:
+            problems.append("%s's first converge at N=%d %s" % (side, size, "not run" if figures is None else "failed"))
     return problems
+
+
+def rerun_problems(results, side, size):
+    figures = phase_of(results, side, size, "rerun")
+    if figures is None:
+        return ["%s's re-run at N=%d not run" % (side, size)]
+    if figures["failed"]:
+        return ["%s's re-run at N=%d failed" % (side, size)]
+    if figures["changed"]:
+        return ["%s's re-run at N=%d changed %s" % (side, size, figures["changed"])]
+    return converged(results, side, size)[1]
 
 
 def verdict(value, limit, problems):
@@ -157,35 +185,38 @@ def verdict(value, limit, problems):
 
 
 def targets(results):
-    def wall(side, size, phase):
-        figures = phase_of(results, side, size, phase)
+    def rerun_wall(side, size):
+        figures = phase_of(results, side, size, "rerun")
         return figures["wall_seconds"] if figures else None
 
-    def quotient(phase):
-        a_value, b_value = wall("A", REFERENCE_N, phase), wall("B", REFERENCE_N, phase)
+    def quotient(a_value, b_value):
         return a_value / b_value if a_value is not None and b_value else None
 
-    # a re-run only compares when the converge before it completed
-    at_reference = [(side, REFERENCE_N, "converge") for side in ("A", "B")]
-    slope_runs = [("A", size, "converge") for size in (SLOPE_FROM, SLOPE_TO)]
+    def with_notes(verdict_text, notes):
+        return "; ".join([verdict_text] + [note for note in notes if note])
+
+    a_converged, a_problems, a_note = converged(results, "A", REFERENCE_N)
+    b_converged, b_problems, b_note = converged(results, "B", REFERENCE_N)
+    converge_ratio = quotient(a_converged, b_converged)
+    rerun_ratio = quotient(rerun_wall("A", REFERENCE_N), rerun_wall("B", REFERENCE_N))
+    rerun_reference_problems = rerun_problems(results, "A", REFERENCE_N) + rerun_problems(results, "B", REFERENCE_N)
+    slope_problems = first_converge_problems(results, "A", (SLOPE_FROM, SLOPE_TO))
     a_run = run_of(results, "A", 1)
     existence = a_run["existence_check_seconds"] if a_run else None
-    converge_ratio, rerun_ratio = quotient("converge"), quotient("rerun")
     converge_slope, rerun_slope = slope(results, "converge"), slope(results, "rerun")
     rows = [
         ("first converge at %d VMs ≤ %.2f × B" % (REFERENCE_N, TARGET_CONVERGE_RATIO), "%s × B" % number(converge_ratio, 2),
-         verdict(converge_ratio, TARGET_CONVERGE_RATIO, unclean(results, at_reference))),
+         with_notes(verdict(converge_ratio, TARGET_CONVERGE_RATIO, a_problems + b_problems), [a_note, b_note])),
         ("re-run at %d VMs ≤ %.2f × B" % (REFERENCE_N, TARGET_RERUN_RATIO), "%s × B" % number(rerun_ratio, 2),
-         verdict(rerun_ratio, TARGET_RERUN_RATIO,
-                 unclean(results, at_reference + [(side, REFERENCE_N, "rerun") for side in ("A", "B")]))),
+         verdict(rerun_ratio, TARGET_RERUN_RATIO, rerun_reference_problems)),
         ("each extra VM ≤ +%.0f s on the first converge (A, N=%d→%d)" % (TARGET_CONVERGE_SLOPE, SLOPE_FROM, SLOPE_TO),
-         "%s s per VM" % number(converge_slope, 2), verdict(converge_slope, TARGET_CONVERGE_SLOPE, unclean(results, slope_runs))),
+         "%s s per VM" % number(converge_slope, 2), verdict(converge_slope, TARGET_CONVERGE_SLOPE, slope_problems)),
         ("each extra VM ≤ +%.1f s on the re-run (A, N=%d→%d)" % (TARGET_RERUN_SLOPE, SLOPE_FROM, SLOPE_TO),
          "%s s per VM" % number(rerun_slope, 2),
-         verdict(rerun_slope, TARGET_RERUN_SLOPE,
-                 unclean(results, slope_runs + [("A", size, "rerun") for size in (SLOPE_FROM, SLOPE_TO)]))),
+         verdict(rerun_slope, TARGET_RERUN_SLOPE, [problem for size in (SLOPE_FROM, SLOPE_TO)
+                                                   for problem in rerun_problems(results, "A", size)])),
         ("image existence check ≤ %.0f s (A, 1 VM)" % TARGET_EXISTENCE_CHECK, "%s s" % number(existence, 2),
-         verdict(existence, TARGET_EXISTENCE_CHECK, unclean(results, [("A", 1, "converge"), ("A", 1, "rerun")]))),
+         verdict(existence, TARGET_EXISTENCE_CHECK, rerun_problems(results, "A", 1))),
     ]
     lines = ["| target (issue 6) | measured | verdict |", "|---|---|---|"]
     lines += ["| %s | %s | %s |" % row for row in rows]
