@@ -135,7 +135,7 @@ options:
       - Destroy whatever O(device) holds (another filesystem, a partition table, btrfs with another label and data,
         unrecognised data) and make the btrfs filesystem. Never while the device is mounted or in use.
       - Has no effect on a device that already carries btrfs with O(label).
-      - Only for one brick at a time, never with O(bricks): the flag names one device to destroy.
+      - Only for one brick at a time, never with O(bricks), since the flag names one device to destroy.
     type: bool
     default: false
 notes:

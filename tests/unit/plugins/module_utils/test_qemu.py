@@ -346,6 +346,7 @@ def test_anything_but_a_whole_qcow2_or_qed_header_is_left_to_qemu_img(tmp_path, 
 def test_the_quick_look_is_trusted_only_when_nothing_needs_doing():
     quick = _qemu.ImageState()
     quick.kind, quick.image = "file", _qemu.ImageInfo("qed", 10 * 1024 ** 3)
+
     def needs_nothing(**overrides):
         return _qemu._needs_nothing(quick, _qemu.Request(params(**overrides)))
 
