@@ -1,0 +1,71 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# The work is done on the controller by plugins/action/access_files.py; this file documents it.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: access_files
+short_description: Small text files on the controller, many in one task (the VMs' access files)
+version_added: 0.1.0
+description:
+  - Writes each file of O(files) into the controller directory O(dest) when its content or mode differs, atomically
+    (a temporary file in O(dest), fsync, rename). Creates O(dest) (mode 0755) when missing. Files not listed are left alone.
+  - Runs in the controller process, with no module per file, so writing one access file per VM costs nothing per VM
+    on a re-run. The vm_disk role uses it for C(<access_dir>/<vm>.yml).
+author:
+  - vmstorage.gluster developers (@vmstorage)
+options:
+  dest:
+    description: Absolute path of the directory on the controller.
+    type: path
+    required: true
+  files:
+    description: File names (plain names inside O(dest)) to their text.
+    type: dict
+    required: true
+  mode:
+    description: Octal mode of every file written.
+    type: str
+    default: "0644"
+attributes:
+  action:
+    description: Runs on the controller.
+    support: full
+  check_mode:
+    description: Reports what would be written and writes nothing.
+    support: full
+  diff_mode:
+    description: Shows each written file's content before and after.
+    support: full
+  platform:
+    description: The controller.
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: One file per VM on the controller
+  vmstorage.gluster.access_files:
+    dest: /srv/ansible/vmstorage-access
+    files:
+      mapserver.yml: "uri: gluster://nod-1/mapserver/disk.img\n"
+      webfront.yml: "uri: gluster://nod-1/webfront/disk.img\n"
+  run_once: true
+"""
+
+RETURN = r"""
+written:
+  description: The paths written (or, in check mode, that would be); O(dest) with a trailing C(/) when it was created.
+  returned: always
+  type: list
+  elements: str
+  sample: [/srv/ansible/vmstorage-access/mapserver.yml]
+dest:
+  description: The directory.
+  returned: always
+  type: str
+  sample: /srv/ansible/vmstorage-access
+"""
