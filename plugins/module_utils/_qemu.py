@@ -35,6 +35,7 @@ import socket
 import stat
 import struct
 import tempfile
+import time
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import local_online_brick
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
@@ -45,6 +46,12 @@ DEFAULT_PORT = 24007
 SECTOR_SIZE = 512
 PARTIAL_SUFFIX = ".vmstorage-partial"
 PROBE_TIMEOUT = 3.0
+# Right after glusterd (re)starts (Debian's unit restarts the bricks with it), a client mount finds the
+# bricks down or their ports not yet known to glusterd, and the client log says so. The lab saw a play
+# run just after a restart of every glusterd fail on it; the mount is tried again for this long.
+BRICKS_STARTING = ("failed to get the port number for remote subvolume", "All subvolumes are down")
+MOUNT_SETTLE_TIME = 20.0
+MOUNT_RETRY_INTERVAL = 1.0
 # Which preallocation modes qemu-img accepts per image format (qed has none).
 PREALLOCATION_BY_FORMAT = {
     "qcow2": ("off", "metadata", "falloc", "full"),
@@ -586,16 +593,29 @@ class VolumeSession:
         if self.read_only:
             options.append("ro")
         source = "%s:/%s" % (request.servers[0], request.volume)
+        deadline = time.monotonic() + MOUNT_SETTLE_TIME
+        while True:
+            error = self._try_mount(runner, options, source)
+            if error is None:
+                self.mounted = True
+                return None
+            if not any(needle in error for needle in BRICKS_STARTING) or time.monotonic() >= deadline:
+                return error
+            time.sleep(MOUNT_RETRY_INTERVAL)
+
+    def _try_mount(self, runner, options, source):
+        """One mount attempt with a fresh client log; its error text, or None when mounted."""
+        if os.path.exists(self.log_path):
+            os.remove(self.log_path)
         result = runner.run(["mount", "-t", "glusterfs", "-o", ",".join(options), source, self.mountpoint], check=False)
-        if result.rc != 0:
-            errors = []
-            if os.path.exists(self.log_path):
-                with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                    errors = parse_mount_errors(log.read())
-            detail = "; ".join(errors) or (result.stderr or result.stdout).strip()
-            return "mount -t glusterfs %s failed (exit code %d): %s" % (source, result.rc, detail)
-        self.mounted = True
-        return None
+        if result.rc == 0:
+            return None
+        errors = []
+        if os.path.exists(self.log_path):
+            with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                errors = parse_mount_errors(log.read())
+        detail = "; ".join(errors) or (result.stderr or result.stdout).strip()
+        return "mount -t glusterfs %s failed (exit code %d): %s" % (source, result.rc, detail)
 
     def close(self):
         """Unmount (lazily if busy) and remove the private directory; never raises."""
