@@ -274,8 +274,8 @@ def brick_ports():
 
 def certified_client(workdir, pki, name, certificate):
     """A client that trusts the test CA and shows the given certificate."""
-    volfile = client_volfile(workdir, name, certificate=(pki["path"](certificate, "key"), pki["path"](certificate, "pem"),
-                                                          pki["path"]("ca", "pem")))
+    files = (pki["path"](certificate, "key"), pki["path"](certificate, "pem"), pki["path"]("ca", "pem"))
+    volfile = client_volfile(workdir, name, certificate=files)
     return attempt(workdir, name, ["--secure-mgmt=yes", "--volfile=" + volfile])
 
 
@@ -432,9 +432,9 @@ def test_a_second_tls_run_changes_nothing(pki):
     rc, output, recap = site("tls-again", "-e", pki["vars"])
     changed = {name: counts["changed"] for name, counts in recap.items()}
     restarted = sorted(name for name, pid in glusterd_pids().items() if pid != pids_before[name])
+    counts = ", ".join("%s=%d" % item for item in sorted(changed.items()))
     record("S12", "The TLS site run again", "changed=0 on every node; glusterd not restarted",
-           "changed: %s; glusterd restarted on: %s" % (", ".join("%s=%d" % item for item in sorted(changed.items())),
-                                                      ", ".join(restarted) or "none"))
+           "changed: %s; glusterd restarted on: %s" % (counts, ", ".join(restarted) or "none"))
     assert rc == 0, output[-4000:]
     assert set(changed.values()) == {0} and not restarted, (changed, restarted)
 
