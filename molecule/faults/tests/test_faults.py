@@ -71,8 +71,8 @@ TIMINGS = {}  # case id -> seconds per step, printed (pytest -s) and left out of
 def ssh(node, command, check=True, stdin=None):
     result = subprocess.run(["ssh", "-F", os.environ["VMSTORAGE_LAB_SSH_CONFIG"], node, command], input=stdin,
                             capture_output=True, text=True, check=False)
-    assert not check or result.returncode == 0, "%s: %s -> rc %d\n%s%s" % (node, command, result.returncode, result.stdout,
-                                                                          result.stderr)
+    assert not check or result.returncode == 0, "%s: %s -> rc %d\n%s%s" % (
+        node, command, result.returncode, result.stdout, result.stderr)
     return result
 
 
@@ -225,7 +225,7 @@ def test_f02_a_brick_killed_during_writes_is_started_and_healed():
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         time.sleep(2)  # the writes are under way (48 MiB take ~7 s on the lab)
         ssh("node3", "kill -9 %d" % brick_pid("ledger", "node3"))
-        written, _ = writer.communicate(timeout=300)
+        written = writer.communicate(timeout=300)[0]
         wrote = time.monotonic() - started
         assert writer.returncode == 0 and written.count("wrote") == len(WRITES), written
         assert bricks_online("ledger")["node3"] is False, "node3's brick runs: the kill did not happen"
