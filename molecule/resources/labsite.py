@@ -34,7 +34,8 @@ SNAPSHOT_COMMANDS = (
     "for dir in /srv/*/*/; do getfattr --absolute-names -n trusted.glusterfs.volume-id -e hex \"$dir\"; done 2>/dev/null",
     # every line prefixed with its volume, sorted: glusterd lists the options in another order after a restart
     "gluster volume info all 2>&1 | awk '/^Volume Name:/ {volume = $3} {print volume \": \" $0}' | sort",
-    "gluster pool list",
+    # glusterd lists its peers in no fixed order (it changed after a glusterd restart)
+    "gluster pool list | sort",
 )
 # Opt-in (reads every image): each file under the brick directories (/srv/<vm>/<dir>/..., shards
 # included, gluster's .glusterfs index left out) with its size, mode and owner, then its checksum.
