@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 
 import pytest
@@ -13,21 +12,7 @@ import pytest
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "gluster")
-NODES = ["node1", "node2", "node3"]
-BRICK = "/srv/vmdisks/data"
-
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name), encoding="utf-8") as handle:
-        return handle.read()
-
-
-def params(**overrides):
-    base = dict(name="vmdisks", state="started", nodes=list(NODES), brick=BRICK, bricks=None, replica=3, arbiter=False,
-                options=None, option_groups=None, auth_allow=None, peer_timeout=60)
-    base.update(overrides)
-    return base
+from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_gluster import BRICK, NODES, fixture, params
 
 
 def new_volume_state(pool="pool_list_three.xml"):

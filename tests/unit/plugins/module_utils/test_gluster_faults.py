@@ -6,14 +6,13 @@ come back by themselves after a glusterd restart, a killed brick process, a node
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
+from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_gluster import fixture
+from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_gluster import params as gluster_params
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "gluster")
 NODES = ["node1", "node2", "node3"]
 BRICK = "/srv/ledger/data"
 NODE2_BRICK = "node2:" + BRICK
@@ -23,16 +22,8 @@ INFO = ["--mode=script", "--xml", "volume", "info"]
 STATUS = ["--mode=script", "--xml", "volume", "status", "all"]
 
 
-def fixture(name):
-    with open(os.path.join(FIXTURES, name), encoding="utf-8") as handle:
-        return handle.read()
-
-
 def params(**overrides):
-    base = dict(name="ledger", state="started", nodes=list(NODES), brick=BRICK, bricks=None, replica=3, arbiter=False,
-                options=None, option_groups=None, auth_allow=None, peer_timeout=60)
-    base.update(overrides)
-    return base
+    return gluster_params(**dict(dict(name="ledger", brick=BRICK), **overrides))
 
 
 def answer(argv, name):

@@ -9,16 +9,11 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
+from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_qemu import params as qemu_params
 
 
 def params(**overrides):
-    base = dict(
-        volume="vol1", path="disk.img", servers=["node1", "node2"], port=24007, size="50G", format="qcow2",
-        preallocation=None, state="present", source=None, source_format=None, access="fuse", owner=None,
-        group=None, allow_delete=False,
-    )
-    base.update(overrides)
-    return base
+    return qemu_params(**dict(dict(format="qcow2", access="fuse"), **overrides))
 
 
 @pytest.mark.parametrize("path", ["a b.img", "x;reboot.img", "$(reboot).img", "images/a,b.img", "a<b>.img", "it's.img",
