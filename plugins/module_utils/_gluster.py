@@ -110,6 +110,8 @@ class Brick:
     uuid: t.Optional[str] = None
     arbiter: bool = False
     online: t.Optional[bool] = None
+    # the PID of a brick process that runs without a port (not online), else None
+    portless_pid: t.Optional[int] = None
 
     @property
     def spec(self):
@@ -234,14 +236,30 @@ def parse_volumes(text):
     return volumes
 
 
-def parse_brick_status(text):
-    """``gluster --xml volume status NAME`` -> {(peer uuid, path): online} for the brick processes."""
-    online = {}
+def _brick_nodes(text):
+    """The brick entries of ``gluster --xml volume status``: (peer uuid, path), running, TCP port or None, PID."""
     for node in cli_output(text).iter("node"):
         path = node.findtext("path") or ""
         if path.startswith("/"):
-            online[(node.findtext("peerid"), path)] = node.findtext("status", "0").strip() == "1"
-    return online
+            port = (node.findtext("port") or "").strip()
+            yield ((node.findtext("peerid"), path), node.findtext("status", "0").strip() == "1",
+                   int(port) if port.isdigit() else None, int(node.findtext("pid") or 0))
+
+
+def parse_brick_status(text):
+    """``gluster --xml volume status NAME`` -> {(peer uuid, path): online} for the brick processes.
+
+    Online means the process runs and glusterd knows its port: clients find a brick through that port
+    map. glusterfs 10.3 can start a brick twice when glusterd starts (the second start fails on the
+    pidfile lock, "Unable to start brick"), and then lists the running brick with port N/A for good:
+    new clients cannot connect to it (lab, about one restart in three).
+    """
+    return {key: running and port is not None for key, running, port, _pid in _brick_nodes(text)}
+
+
+def parse_portless_bricks(text):
+    """{(peer uuid, path): PID} of the brick processes that run without a port (see parse_brick_status)."""
+    return {key: pid for key, running, port, pid in _brick_nodes(text) if running and port is None}
 
 
 def parse_pool(text):
@@ -470,9 +488,11 @@ def _observe_bricks(runner, volume, peers, deadline):
     settle = min(deadline, time.monotonic() + BRICK_SETTLE_TIME)
     fresh = False
     while True:
-        online = parse_brick_status(_query(runner, deadline, "volume", "status", "all", fresh=fresh))
+        status = _query(runner, deadline, "volume", "status", "all", fresh=fresh)
+        online, portless = parse_brick_status(status), parse_portless_bricks(status)
         for brick in volume.bricks:
             brick.online = online.get((brick.uuid, brick.path), False)
+            brick.portless_pid = portless.get((brick.uuid, brick.path))
         if all(brick.online for brick in volume.bricks) or time.monotonic() >= settle:
             return peers
         time.sleep(POLL_INTERVAL)
@@ -698,7 +718,7 @@ def _brick_start_action(state, name):
     """`volume start NAME force` for offline bricks on connected nodes: glusterd starts the missing brick
     processes (and self-heal daemons) and leaves running ones and the data alone; self-heal then copies
     what the brick missed. A brick on a node that is not connected cannot be started from here."""
-    down = [brick for brick in _offline_bricks(state.volume) if _on_connected_node(state, brick)]
+    down = [brick for brick in _offline_bricks(state.volume) if _on_connected_node(state, brick) and brick.portless_pid is None]
     if not down:
         return []
     specs = [brick.spec for brick in down]
@@ -886,7 +906,12 @@ def _predicted_view(state, params, actions, keys):
 
 def _offline_warning(state, name, spec):
     brick = next(brick for brick in state.volume.bricks if brick.spec == spec)
-    if _on_connected_node(state, brick):
+    if brick.portless_pid is not None:
+        advice = ("its process runs (PID %d) but glusterd on %s has no port for it (a glusterfs 10.3 race when glusterd "
+                  "starts its bricks), so clients cannot connect to it; `volume start force` leaves a running brick "
+                  "alone: on %s run `kill %d`, then `gluster volume start %s force`."
+                  % (brick.portless_pid, brick.host, brick.host, brick.portless_pid, name))
+    elif _on_connected_node(state, brick):
         advice = ("its node is connected: `gluster volume start %s force` (what state started runs) starts it; if it "
                   "does not come up, see the brick's log in /var/log/glusterfs/bricks/ on %s." % (name, brick.host))
     else:

@@ -33,7 +33,9 @@ description:
   - A brick of a started volume found offline is asked about again for up to 10 s (with the pool), since just after a
     glusterd restart its bricks and peer connections come back by themselves. Bricks still offline on connected
     nodes are started with O(state=started) (see there); every brick still offline afterwards is a warning that names
-    it and its node, and the diff lists it under C(offline_bricks).
+    it and its node, and the diff lists it under C(offline_bricks). A brick process that runs without a port in
+    glusterd's port map (glusterfs 10.3 can leave one so after glusterd starts) is offline for clients; it is reported
+    with its PID and how to restart it, since C(volume start force) leaves a running brick alone.
 author:
   - vmstorage.gluster developers (@vmstorage)
 extends_documentation_fragment:

@@ -63,11 +63,11 @@ def observed(answers, **overrides):
 def test_bricks_back_by_themselves_within_the_start_up_window_need_nothing(on_node1):
     # glusterd on node3 just restarted: its brick is offline at first, running a moment later
     state = observed([
-        answer(POOL, "ledger_pool_list.xml"),
-        answer(INFO, "ledger_volume_info.xml"),
-        answer(STATUS, "ledger_status_all_node3_brick_down.xml"),
-        answer(POOL, "ledger_pool_list.xml"),
-        answer(STATUS, "ledger_status_all_online.xml"),
+        answer(POOL, "faults_pool_list.xml"),
+        answer(INFO, "faults_volume_info.xml"),
+        answer(STATUS, "faults_status_node3_brick_down.xml"),
+        answer(POOL, "faults_pool_list.xml"),
+        answer(STATUS, "faults_status_online.xml"),
     ])
     assert [brick.online for brick in state.volume.bricks] == [True, True, True]
     assert gluster.plan(state, params()) == []
@@ -77,9 +77,9 @@ def brick_down_state(monkeypatch):
     """node3's brick process killed and still down when the start-up window ends."""
     monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
     return observed([
-        answer(POOL, "ledger_pool_list.xml"),
-        answer(INFO, "ledger_volume_info.xml"),
-        answer(STATUS, "ledger_status_all_node3_brick_down.xml"),
+        answer(POOL, "faults_pool_list.xml"),
+        answer(INFO, "faults_volume_info.xml"),
+        answer(STATUS, "faults_status_node3_brick_down.xml"),
     ])
 
 
@@ -87,7 +87,7 @@ def test_a_killed_brick_is_started_with_volume_start_force(on_node1, monkeypatch
     state = brick_down_state(monkeypatch)
     actions = gluster.plan(state, params())
     assert [action.summary for action in actions] == ["start the offline bricks of ledger: " + NODE3_BRICK]
-    module = ScriptedModule([(["--mode=script", "volume", "start", "ledger", "force"], (0, fixture("ledger_start_force.txt"), ""))])
+    module = ScriptedModule([(["--mode=script", "volume", "start", "ledger", "force"], (0, fixture("faults_start_force.txt"), ""))])
     gluster.apply(CommandRunner(module), state, params(), actions)
     assert not module.answers
 
@@ -111,9 +111,9 @@ def test_state_present_reports_a_killed_brick_without_starting_it(on_node1, monk
 def test_a_brick_on_a_powered_off_node_is_reported_not_started(on_node1, monkeypatch):
     monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
     state = observed([
-        answer(POOL, "ledger_pool_list_node2_down.xml"),
-        answer(INFO, "ledger_volume_info.xml"),
-        answer(STATUS, "ledger_status_all_node2_down.xml"),
+        answer(POOL, "faults_pool_list_node2_down.xml"),
+        answer(INFO, "faults_volume_info.xml"),
+        answer(STATUS, "faults_status_node2_down.xml"),
     ])
     assert [brick.online for brick in state.volume.bricks] == [True, False, True]
     assert gluster.plan(state, params()) == []
@@ -127,7 +127,29 @@ def test_the_start_up_window_is_bounded(on_node1, monkeypatch):
     clock = iter(range(0, 100, 4))
     monkeypatch.setattr(gluster.time, "monotonic", lambda: next(clock))
     # 10 s of window at 4 s per poll: the first answer and two more, then the brick is down
-    state = observed([answer(POOL, "ledger_pool_list.xml"), answer(INFO, "ledger_volume_info.xml")] + [
-        answer(STATUS, "ledger_status_all_node3_brick_down.xml"), answer(POOL, "ledger_pool_list.xml")] * 2 + [
-        answer(STATUS, "ledger_status_all_node3_brick_down.xml")])
+    state = observed([answer(POOL, "faults_pool_list.xml"), answer(INFO, "faults_volume_info.xml")] + [
+        answer(STATUS, "faults_status_node3_brick_down.xml"), answer(POOL, "faults_pool_list.xml")] * 2 + [
+        answer(STATUS, "faults_status_node3_brick_down.xml")])
     assert [brick.online for brick in state.volume.bricks] == [True, True, False]
+
+
+def test_a_brick_running_without_a_port_is_reported_with_its_pid_not_forced(on_node1, monkeypatch):
+    # glusterfs 10.3 after a restart of every glusterd: node3's brick runs, its port is N/A for good
+    monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
+    state = observed([
+        answer(POOL, "faults_pool_list.xml"),
+        answer(INFO, "faults_volume_info.xml"),
+        answer(STATUS, "faults_status_node3_portless.xml"),
+    ])
+    assert [brick.online for brick in state.volume.bricks] == [True, True, False]
+    assert gluster.plan(state, params()) == []  # `volume start force` leaves a running brick as it is
+    result = gluster.report(None, state, state, params(), [])
+    assert result["diff"]["after"]["offline_bricks"] == [NODE3_BRICK]
+    assert len(result["warnings"]) == 1
+    assert "PID 2203" in result["warnings"][0] and "on node3 run `kill 2203`" in result["warnings"][0]
+
+
+def test_a_local_reader_does_not_trust_a_brick_without_a_port():
+    online = gluster.parse_brick_status(fixture("faults_status_node3_portless.xml"))
+    assert sorted(online.values()) == [False, True, True]
+    assert list(gluster.parse_portless_bricks(fixture("faults_status_node3_portless.xml")).values()) == [2203]
