@@ -55,8 +55,8 @@ CASES = {
             "right format and size"),
     "F04": ("glusterd is restarted on every node at once and the volume and disk plays run right after it, "
             "in the same ansible-playbook call",
-            "no failure and changed=0 for the site's tasks: the volume module waits out the start-up window "
-            "(offline bricks asked again for up to 10 s)"),
+            "no failure and changed=0 for the site's tasks: the volume module asks about offline bricks again for "
+            "up to 10 s, the disk module tries its FUSE mount again for up to 20 s while the bricks start"),
     "F05": ("ansible-playbook is SIGKILLed (its process group, by the PID the test started) while the disk "
             "task creates a third VM's image; then the site is run again, twice",
             "the first re-run converges (changes allowed), the second has changed=0; LVs, filesystems, "
@@ -64,6 +64,7 @@ CASES = {
 }
 MEASURED = {}  # case id -> the result, in words that stay the same from run to run (the doc's table)
 TIMINGS = {}  # case id -> seconds per step, printed (pytest -s) and left out of the doc
+RESTARTED = []  # bricks glusterfs left running without a port, restarted by settle_bricks (printed)
 
 
 # ---------------------------------------------------------------- helpers
@@ -200,10 +201,32 @@ def wait_for(what, check, timeout, interval=2.0):
         time.sleep(interval)
 
 
+def brick_states(vm):
+    """Per brick host: (process runs, its port, its PID) as glusterd lists them."""
+    return {node.findtext("hostname"): (node.findtext("status") == "1", node.findtext("port"), node.findtext("pid"))
+            for node in gluster_xml("volume", "status", vm).iter("node") if (node.findtext("path") or "").startswith("/")}
+
+
 def bricks_online(vm):
-    status = gluster_xml("volume", "status", vm)
-    return {node.findtext("hostname"): node.findtext("status") == "1" for node in status.iter("node")
-            if (node.findtext("path") or "").startswith("/")}
+    """Per brick host: whether clients can reach the brick (its process runs and glusterd has its port)."""
+    return {host: running and port.isdigit() for host, (running, port, _pid) in brick_states(vm).items()}
+
+
+def settle_bricks(vm, why):
+    """Wait until every brick of vm is online. A brick that glusterfs 10.3 left running without a port after
+    glusterd started (docs/reliability.md) is restarted as the volume module's warning says; returns those."""
+    deadline = time.monotonic() + 30
+    while not all(bricks_online(vm).values()) and time.monotonic() < deadline:
+        time.sleep(2)
+    portless = {host: pid for host, (running, port, pid) in brick_states(vm).items() if running and not port.isdigit()}
+    for host, pid in portless.items():
+        print("%s: glusterfs left %s's brick of %s running without a port (PID %s); restarting it" % (why, host, vm, pid))
+        ssh(host, "kill %s" % pid)
+    if portless:
+        ssh(PRIMARY, "gluster volume start %s force" % vm)
+    wait_for("every brick of %s online (%s)" % (vm, why), lambda: all(bricks_online(vm).values()), 60)
+    RESTARTED.extend("%s: %s" % (why, host) for host in portless)
+    return sorted(portless)
 
 
 def brick_pid(vm, host):
@@ -297,7 +320,7 @@ def test_f03_images_through_the_backup_volfile_servers():
         read = time.monotonic() - started
     finally:
         ssh(PRIMARY, "systemctl start glusterd")
-    wait_for("node1's bricks back", lambda: all(bricks_online("ledger").values()), 60)
+    settle_bricks("ledger", "F03 glusterd start on node1")
     timed("F03", create_and_check=created, open_json=read)
     MEASURED["F03"] = ("with node1's glusterd down (port 24007 refused): %s; the VM's disk found unchanged; qemu-img info "
                        "over the three json_filenames from node3: %s" % (
@@ -317,11 +340,15 @@ def test_f04_glusterd_restarted_just_before_the_play():
     # the recap counts the restart play's one change per node
     assert all(counts["changed"] == 1 and counts["failed"] == 0 for counts in recap.values()), recap
     site_output = output.split("PLAY [Volumes", 1)[1]
-    assert "[WARNING]" not in site_output, site_output[-3000:]
+    # a brick glusterfs left running without a port is a true warning, not a spurious one
+    words = " ".join(site_output.split())  # Ansible wraps long warnings
+    assert words.count("[WARNING]") == words.count("has no port for it"), site_output[-3000:]
+    settle_bricks("ledger", "F04 restart of every glusterd")
     assert identity(ONE_VM) == before
     timed("F04", restart_and_plays=seconds)
     print("F04: bricks online right after the restart: %s of %s" % window.groups())
-    MEASURED["F04"] = "the volume and disk plays passed: changed=0 beyond the restarts, no warning; every node's storage unchanged"
+    MEASURED["F04"] = ("the volume and disk plays passed: changed=0 beyond the restarts, no warning but for a brick "
+                       "glusterfs left without a port; every node's storage unchanged")
 
 
 def test_f01_a_node_loses_power_mid_converge():
@@ -344,7 +371,7 @@ def test_f01_a_node_loses_power_mid_converge():
     booted = time.monotonic() - started
     mounted = ssh("node2", "findmnt -n -o FSTYPE /srv/ledger; grep -c '^LABEL=ledger ' /etc/fstab; systemctl is-active glusterd").stdout
     assert mounted.split() == ["btrfs", "1", "active"], mounted
-    wait_for("node2's ledger brick online", lambda: bricks_online("ledger").get("node2"), 60)
+    settle_bricks("ledger", "F01 boot of node2")
 
     recap, rerun = converge("two_vms.yml")
     after = identity(TWO_VMS)
@@ -395,6 +422,7 @@ def test_f05_an_interrupted_run_converges():
 
 def test_the_faults_table_in_docs_is_what_was_measured():
     print("timings: %s" % json.dumps(TIMINGS, sort_keys=True))
+    print("bricks restarted after glusterfs left them without a port: %s" % (RESTARTED or "none"))
     missing = sorted(set(CASES) - set(MEASURED))
     assert not missing, "cases that did not pass: %s" % missing
     rows = [(case, what, expected, MEASURED[case]) for case, (what, expected) in sorted(CASES.items())]
