@@ -108,16 +108,17 @@ def test_state_present_reports_a_killed_brick_without_starting_it(on_node1, monk
     assert NODE3_BRICK in warnings[0] and "gluster volume start ledger force" in warnings[0]
 
 
-def test_a_brick_on_a_powered_off_node_is_reported_not_started(on_node1, monkeypatch):
+def observed_offline(monkeypatch, pool_fixture, status_fixture):
+    """The volume observed once (no start-up window) with one brick offline: (state, plan, report)."""
     monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
-    state = observed([
-        answer(POOL, "faults_pool_list_node2_down.xml"),
-        answer(INFO, "faults_volume_info.xml"),
-        answer(STATUS, "faults_status_node2_down.xml"),
-    ])
+    state = observed([answer(POOL, pool_fixture), answer(INFO, "faults_volume_info.xml"), answer(STATUS, status_fixture)])
+    return state, gluster.plan(state, params()), gluster.report(None, state, state, params(), [])
+
+
+def test_a_brick_on_a_powered_off_node_is_reported_not_started(on_node1, monkeypatch):
+    state, actions, result = observed_offline(monkeypatch, "faults_pool_list_node2_down.xml", "faults_status_node2_down.xml")
     assert [brick.online for brick in state.volume.bricks] == [True, False, True]
-    assert gluster.plan(state, params()) == []
-    result = gluster.report(None, state, state, params(), [])
+    assert actions == []
     assert result["diff"]["after"]["offline_bricks"] == [NODE2_BRICK]
     assert len(result["warnings"]) == 1
     assert NODE2_BRICK in result["warnings"][0] and "node node2 is not connected" in result["warnings"][0]
@@ -135,15 +136,9 @@ def test_the_start_up_window_is_bounded(on_node1, monkeypatch):
 
 def test_a_brick_running_without_a_port_is_reported_with_its_pid_not_forced(on_node1, monkeypatch):
     # glusterfs 10.3 after a restart of every glusterd: node3's brick runs, its port is N/A for good
-    monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
-    state = observed([
-        answer(POOL, "faults_pool_list.xml"),
-        answer(INFO, "faults_volume_info.xml"),
-        answer(STATUS, "faults_status_node3_portless.xml"),
-    ])
+    state, actions, result = observed_offline(monkeypatch, "faults_pool_list.xml", "faults_status_node3_portless.xml")
     assert [brick.online for brick in state.volume.bricks] == [True, True, False]
-    assert gluster.plan(state, params()) == []  # `volume start force` leaves a running brick as it is
-    result = gluster.report(None, state, state, params(), [])
+    assert actions == []  # `volume start force` leaves a running brick as it is
     assert result["diff"]["after"]["offline_bricks"] == [NODE3_BRICK]
     assert len(result["warnings"]) == 1
     assert "PID 2203" in result["warnings"][0] and "on node3 run `kill 2203`" in result["warnings"][0]
