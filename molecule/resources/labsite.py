@@ -106,6 +106,18 @@ def run_on(name, command):
     return result.returncode, result.stdout + result.stderr
 
 
+def brick_files(vm):
+    """Per node: every file of the VM's brick read from the brick directory itself, not through gluster
+    (shards under .shard included, gluster's .glusterfs index left out), as sha256sum lines."""
+    command = "cd /srv/%s/data && find . -path ./.glusterfs -prune -o -type f -print0 | sort -z | xargs -0r sha256sum" % vm
+    files = {}
+    for name in NODES:
+        result = subprocess.run(ssh_argv(name, command), capture_output=True, text=True, check=False)
+        assert result.returncode == 0, "%s: %s -> rc %d\n%s%s" % (name, command, result.returncode, result.stdout, result.stderr)
+        files[name] = result.stdout
+    return files
+
+
 def run_site(*args):
     """Run the site with the scenario's inventory; returns (rc, output, recap per host)."""
     return run_playbook("vmstorage.gluster.site", *args)

@@ -180,13 +180,6 @@ def image_checksum(volume):
     return on_volume(volume, "md5sum < $dir/disk.img").split()[0]
 
 
-def brick_files(vm):
-    """Per node: every file of the VM's brick (shards under .shard included, gluster's .glusterfs index
-    left out) with its sha256."""
-    command = "cd /srv/%s/data && find . -path ./.glusterfs -prune -o -type f -print0 | sort -z | xargs -0r sha256sum" % vm
-    return {name: ssh(name, command).stdout for name in labsite.NODES}
-
-
 def heal_entries(vm):
     """Entries still to heal per brick ('-' when the brick is not connected)."""
     return {brick.findtext("name"): brick.findtext("numberOfEntries") for brick in gluster_xml("volume", "heal", vm, "info").iter("brick")}
@@ -272,7 +265,7 @@ def test_f02_a_brick_killed_during_writes_is_started_and_healed():
     started = time.monotonic()
     wait_for("heal of ledger", lambda: set(heal_entries("ledger").values()) == {"0"}, HEAL_TIMEOUT)
     healed = time.monotonic() - started
-    files = brick_files("ledger")
+    files = labsite.brick_files("ledger")
     assert files["node1"] == files["node2"] == files["node3"], files
     shards = files["node1"].count(" ./.shard/")
     assert shards, "no shard written: the case would not cover shards"

@@ -17,38 +17,64 @@ import labsite  # noqa: E402  pylint: disable=wrong-import-position
 THREE_VMS = "@" + os.path.join(os.path.dirname(__file__), "..", "vars", "three_vms.yml")
 NEW_VM = "mailhub"
 # With -v the default callback prints each changed result as one line of JSON after the host.
-CHANGED_RESULT = re.compile(r"^changed: \[(\S+)\](?: => \(item=\S+\))? => (\{.*\})$", re.MULTILINE)
+CHANGED_LINE = re.compile(r"^changed: \[.*$", re.MULTILINE)
+CHANGED_RESULT = re.compile(r"^changed: \[(node[123])\](?: => \(item=\S+\))? => (\{.*\})$")
 
 
 def existing_vm_state():
-    """What must not move for the two converged VMs: LVs, filesystems, volumes and images."""
+    """What must not move for the two converged VMs: LVs, filesystems, volumes and images.
+
+    Every read must succeed (check_output asserts exit code 0): two failed reads would compare equal."""
     state = {}
     for name in labsite.NODES:
         host = labsite.node(name)
         for vm in ("mapserver", "webfront"):
-            state[(name, vm, "lv")] = host.run("lvs --noheadings --units b -o lv_size,lv_attr ThinGroup/%s" % vm).stdout
-            state[(name, vm, "fs")] = host.run("blkid -p -o export /dev/ThinGroup/%s" % vm).stdout
-            state[(name, vm, "mount")] = host.run("findmnt -n -o SOURCE,OPTIONS /srv/%s" % vm).stdout
-            state[(name, vm, "brick")] = host.run("stat -c '%%u %%g %%a' /srv/%s/data" % vm).stdout
+            state[(name, vm, "lv")] = host.check_output("lvs --noheadings --units b -o lv_size,lv_attr ThinGroup/%s" % vm)
+            state[(name, vm, "fs")] = host.check_output("blkid -p -o export /dev/ThinGroup/%s" % vm)
+            state[(name, vm, "mount")] = host.check_output("findmnt -n -o SOURCE,OPTIONS /srv/%s" % vm)
+            state[(name, vm, "brick")] = host.check_output("stat -c '%%u %%g %%a' /srv/%s/data" % vm)
     node1 = labsite.node("node1")
     for vm in ("mapserver", "webfront"):
-        state[("node1", vm, "volume")] = node1.run("gluster volume info %s" % vm).stdout
+        state[("node1", vm, "volume")] = node1.check_output("gluster volume info %s" % vm)
         # the image as its brick holds it: size and modification time of its first shard
-        state[("node1", vm, "image")] = node1.run("stat -c '%%s %%Y' /srv/%s/data/disk.img" % vm).stdout
+        state[("node1", vm, "image")] = node1.check_output("stat -c '%%s %%Y' /srv/%s/data/disk.img" % vm)
     return state
+
+
+def unaccounted_changes(output, new_vm):
+    """The changed results of a -v run that are not the new VM's: each must list its actions (the
+    modules) or the files it wrote (access_files); every action must name new_vm and every file be
+    its access file. Returns (the results, what is not accounted for)."""
+    results, foreign = [], []
+    for line in CHANGED_LINE.findall(output):
+        match = CHANGED_RESULT.match(line)
+        if not match:
+            foreign.append(("not a node's result in one line of JSON", line))
+            continue
+        host, result = match.group(1), json.loads(match.group(2))
+        results.append((host, result))
+        actions, written = result.get("actions", []), result.get("written", [])
+        if not actions and not written:
+            foreign.append((host, "changed without actions or written files: %s" % result))
+        foreign.extend((host, action) for action in actions if new_vm not in action)
+        # the new VM's access file, not another's, not the directory
+        foreign.extend((host, path) for path in written if os.path.basename(path) != new_vm + ".yml")
+    return results, foreign
 
 
 def test_a_third_vm_changes_only_what_it_needs():
     before = existing_vm_state()
     rc, output, recap = labsite.run_site("-v", "-e", THREE_VMS)
     assert rc == 0, output[-4000:]
-    changed = [(host, json.loads(result)) for host, result in CHANGED_RESULT.findall(output) if "localhost" not in host]
+    # each module handles every VM in one call: every action it took, every file it wrote names the new VM
+    changed, foreign = unaccounted_changes(output, NEW_VM)
     assert changed, "adding a VM must change something"
-    # each module handles every VM in one call: every action it took names the new VM
-    actions = [(host, action) for host, result in changed for action in result.get("actions", [])]
-    assert actions, "changed results carry their actions: %s" % changed
-    foreign = [(host, action) for host, action in actions if NEW_VM not in action]
-    assert not foreign, "changed for other VMs: %s" % foreign
+    assert not foreign, "changed for other VMs, or without saying what: %s" % foreign
+    # every changed task of the recap printed its result (a loop prints one per item)
+    for host, counts in recap.items():
+        assert sum(1 for name, _result in changed if name == host) >= counts["changed"], (host, counts, changed)
+    written = [os.path.basename(path) for _host, result in changed for path in result.get("written", [])]
+    assert written == [NEW_VM + ".yml"], "the new VM's access file, and only it, is written: %s" % written
     assert existing_vm_state() == before, "the converged VMs' storage moved"
 
     node1 = labsite.node("node1")
