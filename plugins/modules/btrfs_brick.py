@@ -28,7 +28,7 @@ description:
     ensured once mounted, and the run creates it only if missing.
   - The brick directory is never followed through a symbolic link (its content is written by the volume's clients, and
     this module runs as root). A link at O(brick_dir) or at a directory on the way to it is refused (found the link and
-    its target, asked a directory, remedy: remove the link). The directory is made and opened one part at a time
+    its target, asked a directory, remedy to remove the link). The directory is made and opened one part at a time
     relative to the mount point (C(mkdirat), C(openat) with C(O_NOFOLLOW)) and its owner and mode are set on that
     descriptor (C(fchown), C(fchmod)), so a link planted after the module looked is refused too, with nothing changed
     through it.

@@ -147,14 +147,14 @@ options:
         such as V(192.0.2.*) (matched against the client's address, never its name) or a network such as
         V(192.0.2.0/24), without spaces or commas; other entries are refused, since gluster would store them and then
         refuse the clients they were meant for.
-      - An entry that admits any client is refused unless O(allow_any_client=true) (it is found by matching it against
-        addresses of unrelated networks): V(*), V(*.*.*.*), V(::*), V(0.0.0.0/0), V(::/0). Wildcards and networks that keep
+      - An entry that admits any client is refused unless O(allow_any_client=true), such as V(*), V(*.*.*.*), V(::*),
+        V(0.0.0.0/0) or V(::/0) (it is found by matching it against addresses of unrelated networks). Wildcards and networks that keep
         a fixed part, such as V(192.0.2.*) or V(10.0.0.0/8), are accepted.
       - Unset, a B(new) volume gets the brick hosts as they are written in O(nodes) or O(bricks) (e.g.
         V(node1,node2,node3)); clients that are no brick host are refused until they are listed here.
-      - Unset, an B(existing) volume keeps its C(auth.allow). When that admits any client (C(*), or unset: gluster's
-        default) the module warns, naming the volume, and changes nothing: setting C(auth.allow) on a running volume
-        cuts off at once every client it does not list, the hypervisors running the VM among them. Give O(auth_allow)
+      - Unset, an B(existing) volume keeps its C(auth.allow). When that admits any client (C(*), or unset, which is
+        gluster's default) the module warns, naming the volume, and changes nothing, since setting C(auth.allow) on a
+        running volume cuts off at once every client it does not list, the hypervisors running the VM among them. Give O(auth_allow)
         with the hypervisors' addresses to close it. No warning for a volume with C(server.ssl) on, whose clients the
         certificate admits (C(auth.ssl-allow)).
       - The same checks apply to C(auth.allow) given in O(options).
