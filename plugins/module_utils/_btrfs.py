@@ -12,6 +12,7 @@ return values and the diff.
 from __future__ import annotations
 
 import copy
+import errno
 import grp
 import os
 import pwd
@@ -166,17 +167,19 @@ def brick_path_of(params):
 
 
 class PathState:
-    """A path on the node: its kind, owner, mode and (for a directory) its entries."""
+    """A path on the node: its kind, owner, mode and (for a directory) its entries; for kind "symlink"
+    (a link at the path or at a directory on the way to it) ``link`` is that link and its target."""
 
-    __slots__ = ("path", "kind", "uid", "gid", "mode", "entries")
+    __slots__ = ("path", "kind", "uid", "gid", "mode", "entries", "link")
 
-    def __init__(self, path, kind="missing", uid=None, gid=None, mode=None, entries=None):
+    def __init__(self, path, kind="missing", uid=None, gid=None, mode=None, entries=None, link=None):
         self.path = path
         self.kind = kind
         self.uid = uid
         self.gid = gid
         self.mode = mode
         self.entries = entries or []
+        self.link = link
 
 
 def read_path(path):
@@ -187,6 +190,68 @@ def read_path(path):
     if stat.S_ISDIR(info.st_mode):
         return PathState(path, "directory", info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode), sorted(os.listdir(path)))
     return PathState(path, "other", info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode))
+
+
+def read_brick_path(mount_point, brick_dir):
+    """The brick directory as read_path() sees it, walking from the mount point one part at a time with
+    lstat: a symbolic link anywhere below the mount point is reported as kind "symlink", never followed."""
+    current = mount_point
+    for part in brick_dir.split("/"):
+        current = os.path.join(current, part)
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            return PathState(os.path.join(mount_point, brick_dir))
+        if stat.S_ISLNK(info.st_mode):
+            return PathState(os.path.join(mount_point, brick_dir), "symlink", link="%s -> %s" % (current, os.readlink(current)))
+        if not stat.S_ISDIR(info.st_mode):
+            return PathState(os.path.join(mount_point, brick_dir), "other")
+    return read_path(current)
+
+
+def open_brick_dir(mount_point, brick_dir):
+    """A file descriptor of the brick directory, made (mode 0755) where missing.
+
+    Each part is made and opened relative to its parent's descriptor (mkdirat, openat with O_NOFOLLOW),
+    so no symbolic link is followed below the mount point, not even one planted after observe().
+    A link raises BrickDirLink; anything else that is no directory NotADirectoryError."""
+    fd = os.open(mount_point, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        current = mount_point
+        for part in brick_dir.split("/"):
+            current = os.path.join(current, part)
+            try:
+                os.mkdir(part, 0o755, dir_fd=fd)
+            except FileExistsError:
+                pass
+            try:
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as err:
+                # Linux answers ENOTDIR (ELOOP without O_DIRECTORY) for a link; lstat only names what is there
+                if err.errno in (errno.ELOOP, errno.ENOTDIR) and stat.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode):
+                    raise BrickDirLink(current, os.readlink(part, dir_fd=fd)) from err
+                raise
+            os.close(fd)
+            fd = child
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class BrickDirLink(Exception):
+    """A symbolic link where the brick directory (or a directory on the way to it) should be."""
+
+    def __init__(self, path, target):
+        super().__init__("%s -> %s" % (path, target))
+        self.link = "%s -> %s" % (path, target)
+
+
+def brick_dir_link_refusal(brick_path, link, remedy_prefix=""):
+    return Refusal("the brick directory is a symbolic link", link, "a directory %s on the brick filesystem" % brick_path,
+                   remedy_prefix + "Remove the link (the module then makes the directory): a brick directory is never "
+                   "followed, since the module changes owner and mode as root and glusterd would keep the volume's files "
+                   "wherever it points.")
 
 
 def _lookup_id(name, database):
@@ -245,6 +310,8 @@ def _has_data_outside(path, brick_dir):
         if part not in entries:
             return False
         current = os.path.join(current, part)
+        if os.path.islink(current):
+            return True  # a link is data, and never followed
     return bool(os.listdir(current))
 
 
@@ -271,7 +338,7 @@ def observe(runner, params):
         fields["group_gid"] = _lookup_id(params.get("group"), grp.getgrnam)
     state = BrickState(**fields)
     if state.mounted_here and is_subdirectory(params.get("brick_dir")):
-        state.brick = read_path(brick_path_of(params))
+        state.brick = read_brick_path(path, params["brick_dir"])
         state.fs_has_data = _has_data_outside(path, params["brick_dir"])
     return state
 
@@ -420,6 +487,8 @@ def _brick_dir_action(state, params):
     if not state.mounted_here:
         return [Action("brick_dir", "ensure brick directory %s once mounted" % brick_path, path=brick_path, uid=uid, gid=gid, mode=mode)]
     brick = state.brick
+    if brick.kind == "symlink":
+        raise brick_dir_link_refusal(brick_path, brick.link)
     if brick.kind == "other":
         raise Refusal("brick path exists and is not a directory", brick_path, "a brick directory", "Move that file away.")
     changes = []
@@ -568,15 +637,22 @@ def _apply_fstab(runner, action):
         _fstab.write_atomically(_fstab.FSTAB_PATH, text)
 
 
-def _apply_brick_dir(action):
-    path, uid, gid, mode = (action.params[key] for key in ("path", "uid", "gid", "mode"))
-    if not os.path.isdir(path):
-        os.makedirs(path, 0o755)
-    info = os.lstat(path)
-    if (uid is not None and info.st_uid != uid) or (gid is not None and info.st_gid != gid):
-        os.chown(path, uid if uid is not None else -1, gid if gid is not None else -1)
-    if mode is not None and stat.S_IMODE(info.st_mode) != mode:
-        os.chmod(path, mode)
+def _apply_brick_dir(action, mount_point, brick_dir):
+    uid, gid, mode = (action.params[key] for key in ("uid", "gid", "mode"))
+    try:
+        fd = open_brick_dir(mount_point, brick_dir)
+    except BrickDirLink as link:
+        # planted between observe() and now, or on a filesystem this run just mounted
+        raise brick_dir_link_refusal(action.params["path"], link.link, "Found while making the brick directory, after "
+                                     "the steps before it ran; nothing was done through the link. ") from link
+    try:
+        info = os.fstat(fd)
+        if (uid is not None and info.st_uid != uid) or (gid is not None and info.st_gid != gid):
+            os.fchown(fd, uid if uid is not None else -1, gid if gid is not None else -1)
+        if mode is not None and stat.S_IMODE(info.st_mode) != mode:
+            os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
 
 
 def _check_remount(action):
@@ -594,7 +670,7 @@ def apply(runner, state, params, actions):
         elif action.kind == "mkdir":
             os.makedirs(action.params["path"], 0o755)
         elif action.kind == "brick_dir":
-            _apply_brick_dir(action)
+            _apply_brick_dir(action, os.path.normpath(params["path"]), params["brick_dir"])
         else:
             runner.run(action.argv)
             if action.kind == "remount":

@@ -12,6 +12,8 @@ cluster.
 
 from __future__ import annotations
 
+import fnmatch
+import ipaddress
 import os
 import re
 import typing as t
@@ -58,6 +60,14 @@ NUMERIC_VALUE = re.compile(r"^-?\d")
 # One auth.allow entry: an IPv4/IPv6 address, a wildcard (10.0.0.*), a network (10.0.0.0/24) or a host name.
 # gluster stores an entry with a space unchecked ('hv one'), and it then matches no client.
 AUTH_ENTRY = re.compile(r"^[A-Za-z0-9.:*/_\[\]-]+$")
+# gluster matches a wildcard entry (fnmatch) against the client's address, never its name: an entry that
+# matches these addresses of unrelated networks (per family; IPv4 as an IPv6 socket shows it) admits any
+# client of that family ('*', '*.*.*.*', '::*'). So does a network of prefix length 0 ('0.0.0.0/0').
+ANY_CLIENT_PROBES = (
+    ("1.2.3.4", "100.64.0.1", "203.0.113.250", "255.255.255.254"),
+    ("2001:db8::7", "fe80::1", "fd00:1:2:3::4"),
+    ("::ffff:1.2.3.4", "::ffff:203.0.113.250"),
+)
 
 # gluster's own value grammar (libglusterfs common-utils): gf_string2boolean and
 # gf_string2bytesize, whose units are 1024-based and case-insensitive, with no space before them.
@@ -349,10 +359,11 @@ def wanted_bricks(params):
     return [Brick(node, params.get("brick") or "") for node in params.get("nodes") or []]
 
 
-def wanted_options(groups, params):
+def wanted_options(groups, params, new_volume=False):
     """Groups expanded (in the order given), then ``options``, then ``auth_allow``: later wins.
 
-    ``groups`` maps the group names to their options as observe() read them.
+    ``groups`` maps the group names to their options as observe() read them. A ``new_volume`` that
+    nothing gives an auth.allow gets the brick hosts (gluster's own default '*' admits any client).
     """
     options = {}
     for group in params.get("option_groups") or []:
@@ -361,7 +372,30 @@ def wanted_options(groups, params):
         options[key] = option_text(value)
     if params.get("auth_allow"):
         options["auth.allow"] = option_text(params["auth_allow"])
+    elif new_volume and "auth.allow" not in options:
+        options["auth.allow"] = ",".join(default_auth_allow(params))
     return options
+
+
+def default_auth_allow(params):
+    """The brick hosts, once each, in brick order: the auth.allow of a new volume that is given none."""
+    return list(dict.fromkeys(brick.host for brick in wanted_bricks(params)))
+
+
+def admits_any_client(entry):
+    """Whether one auth.allow entry admits every client (see ANY_CLIENT_PROBES)."""
+    entry = entry.strip()
+    if "/" in entry:
+        try:
+            return ipaddress.ip_network(entry, strict=False).prefixlen == 0
+        except ValueError:
+            return False
+    return any(all(fnmatch.fnmatchcase(address, entry) for address in probes) for probes in ANY_CLIENT_PROBES)
+
+
+def open_entries(value):
+    """The entries of an auth.allow value (comma-separated) that admit every client."""
+    return [entry.strip() for entry in value.split(",") if admits_any_client(entry)]
 
 
 # ---------------------------------------------------------------- observe
@@ -459,7 +493,8 @@ def observe(runner, params):
             options.update(known_values)
         if volume.started:
             peers = _observe_bricks(runner, volume, peers, deadline)
-    elif params["state"] != "absent" and (params.get("options") or params.get("option_groups") or params.get("auth_allow")):
+    elif params["state"] != "absent":
+        # a new volume gets options (auth.allow at least): gluster's documented keys and their defaults
         help_xml = runner.read(gluster_argv("volume", "set", "help-xml")).stdout
         known, defaults = parse_option_help(help_xml), parse_option_defaults(help_xml)
     hosts = set()
@@ -636,6 +671,18 @@ def _check_options(state, wanted):
                       "Give a number or a size such as 64MB (see `gluster volume set help`); nothing was created.")
 
 
+def _check_open_to_any_client(params, wanted):
+    """An open volume is a choice said twice: the entry that admits everyone, and allow_any_client."""
+    opened = open_entries(wanted.get("auth.allow", ""))
+    if opened and not params.get("allow_any_client"):
+        source = "auth_allow" if params.get("auth_allow") else "options (auth.allow)"
+        raise Refusal("auth.allow would admit any client", ", ".join(repr(entry) for entry in opened),
+                      "%s of volume %s, without allow_any_client" % (source, params["name"]),
+                      "Every host that reaches the nodes could mount the volume and read or write its disks. List the "
+                      "hypervisors' addresses (e.g. 192.0.2.21, or 192.0.2.* for one network) and the nodes, or set "
+                      "allow_any_client: true to open the volume on purpose; nothing was changed.")
+
+
 def _takes_number(default):
     return default not in (None, "0", "1") and bool(NUMERIC_DEFAULT.match(default))
 
@@ -769,7 +816,8 @@ def plan(state, params):
         return actions + [Action("delete", "delete volume %s (brick directories and their data stay)" % name,
                                  gluster_argv("volume", "delete", name))]
     _check_replica_sets(state, bricks, params["replica"])
-    wanted = wanted_options(state.groups, params)
+    wanted = wanted_options(state.groups, params, new_volume=volume is None)
+    _check_open_to_any_client(params, wanted)
     _check_options(state, wanted)
     _check_reachable(state)
     actions = _probe_actions(state, bricks)
@@ -890,7 +938,7 @@ def _predicted_view(state, params, actions, keys):
     if params["state"] == "absent":
         return _view(None, None, keys)
     view = _view(state.volume, state.options, keys)
-    wanted = wanted_options(state.groups, params)
+    wanted = wanted_options(state.groups, params, new_volume=state.volume is None)
     if any(action.kind == "set_options" for action in actions):
         view["options"] = {key: wanted[key] for key in keys}
     view["bricks"] = [brick.spec for brick in wanted_bricks(params)] if state.volume is None else (
@@ -919,8 +967,29 @@ def _offline_warning(state, name, spec):
     return "brick %s of volume %s is offline, so the volume runs on fewer copies; %s" % (spec, name, advice)
 
 
+def _open_volume_warning(before, params, keys):
+    """An existing volume that admits any client and that this run is not asked to restrict.
+
+    Only a warning: setting auth.allow on a running volume cuts off at once every client it does not
+    list (the hypervisors running its VM among them), and the module cannot know them. Under TLS the
+    certificate decides (auth.ssl-allow), so such a volume is not open."""
+    volume = before.volume
+    if volume is None or params["state"] == "absent" or params.get("allow_any_client") or "auth.allow" in keys:
+        return None
+    options = volume.reconfigured
+    if option_values_equal(options.get("server.ssl", "off"), "on"):
+        return None
+    current = options.get("auth.allow")
+    if current is not None and not open_entries(current):
+        return None
+    return ("volume %s admits any client (auth.allow %s): every host that reaches the nodes can mount it and read or "
+            "write its disks. It was left so, since changing auth.allow on a running volume cuts off every client it "
+            "does not list. Set auth_allow to the hypervisors' and the nodes' addresses (or allow_any_client: true to "
+            "keep it open on purpose)." % (volume.name, current if current is not None else "unset, gluster's default *"))
+
+
 def report(runner, before, after, params, actions):
-    keys = sorted(wanted_options(before.groups, params)) if params["state"] != "absent" else []
+    keys = sorted(wanted_options(before.groups, params, new_volume=before.volume is None)) if params["state"] != "absent" else []
     before_view = _view(before.volume, before.options, keys)
     if after is None:
         after_view = _predicted_view(before, params, actions, keys)
@@ -934,6 +1003,9 @@ def report(runner, before, after, params, actions):
         "diff": {"before": before_view, "after": after_view},
     }
     warnings = [_offline_warning(shown, params["name"], spec) for spec in after_view["offline_bricks"]]
+    open_warning = _open_volume_warning(before, params, keys)
+    if open_warning:
+        warnings.append(open_warning)
     if any(action.kind == "add_brick" for action in actions):
         warnings.append("bricks were added to %s; existing files stay where they are until you run "
                         "`gluster volume rebalance %s start`" % (params["name"], params["name"]))

@@ -26,6 +26,12 @@ description:
   - Grows the filesystem (C(btrfs filesystem resize max)) when its device grew, for example after C(lvextend).
   - When the filesystem is not mounted yet, the brick directory on it cannot be seen; the plan then says it will be
     ensured once mounted, and the run creates it only if missing.
+  - The brick directory is never followed through a symbolic link (its content is written by the volume's clients, and
+    this module runs as root). A link at O(brick_dir) or at a directory on the way to it is refused (found the link and
+    its target, asked a directory, remedy to remove the link). The directory is made and opened one part at a time
+    relative to the mount point (C(mkdirat), C(openat) with C(O_NOFOLLOW)) and its owner and mode are set on that
+    descriptor (C(fchown), C(fchmod)), so a link planted after the module looked is refused too, with nothing changed
+    through it.
   - Edits C(/etc/fstab) atomically (temporary file in C(/etc), fsync, rename, owner and mode kept); every other line stays
     byte for byte. The line uses C(0 0) for the dump and pass fields by default, as C(fsck.btrfs) does nothing.
   - Every refusal happens before anything runs, in check mode too, and leaves the node unchanged.

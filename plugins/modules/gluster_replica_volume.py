@@ -22,8 +22,12 @@ description:
   - "Checked before anything changes (refused with nothing changed): the volume name; the brick list (format, count a
     multiple of O(replica), no duplicates, no two bricks of one replica set on the same host); the option group files;
     every option key (against C(gluster volume get NAME all), or C(gluster volume set help-xml) before the volume exists;
-    C(user.*) keys are free); a volume whose bricks or replica layout differ. Option B(values) are validated by gluster
-    itself when they are set, atomically for the whole set."
+    C(user.*) keys are free); an C(auth.allow) that admits any client without O(allow_any_client); a volume whose
+    bricks or replica layout differ. Option B(values) are validated by gluster itself when they are set, atomically for
+    the whole set."
+  - Who may mount a volume (C(auth.allow)) is always a choice made here, never gluster's default C(*) (any client).
+    A new volume without O(auth_allow) (or an C(auth.allow) in O(options)) admits its brick hosts only; see
+    O(auth_allow) and O(allow_any_client).
   - The brick directories are checked by glusterd on each node when the volume is created or grows. It refuses a brick on
     the root filesystem, a brick that is the mount point itself, and a path already part of a volume; the module reports
     that refusal with what to do. It never passes C(force) to C(create) or C(add-brick).
@@ -137,8 +141,32 @@ options:
   auth_allow:
     description:
       - Client addresses or host names allowed to mount the volume; sets the C(auth.allow) option (joined with commas).
+        List the hypervisors and the nodes (a node mounts the volume itself, e.g. for V(access=fuse) of
+        M(vmstorage.gluster.qemu_gluster_image)).
+      - Each entry is an IPv4/IPv6 address, a host name (gluster resolves it when a client connects), a wildcard
+        such as V(192.0.2.*) (matched against the client's address, never its name) or a network such as
+        V(192.0.2.0/24), without spaces or commas; other entries are refused, since gluster would store them and then
+        refuse the clients they were meant for.
+      - An entry that admits any client is refused unless O(allow_any_client=true), such as V(*), V(*.*.*.*), V(::*),
+        V(0.0.0.0/0) or V(::/0) (it is found by matching it against addresses of unrelated networks). Wildcards and networks that keep
+        a fixed part, such as V(192.0.2.*) or V(10.0.0.0/8), are accepted.
+      - Unset, a B(new) volume gets the brick hosts as they are written in O(nodes) or O(bricks) (e.g.
+        V(node1,node2,node3)); clients that are no brick host are refused until they are listed here.
+      - Unset, an B(existing) volume keeps its C(auth.allow). When that admits any client (C(*), or unset, which is
+        gluster's default) the module warns, naming the volume, and changes nothing, since setting C(auth.allow) on a
+        running volume cuts off at once every client it does not list, the hypervisors running the VM among them. Give O(auth_allow)
+        with the hypervisors' addresses to close it. No warning for a volume with C(server.ssl) on, whose clients the
+        certificate admits (C(auth.ssl-allow)).
+      - The same checks apply to C(auth.allow) given in O(options).
     type: list
     elements: str
+  allow_any_client:
+    description:
+      - Accept O(auth_allow) entries that admit any client (V(*) and the like), i.e. a volume that every host reaching
+        the nodes can mount, read and write. It only permits such entries; it opens nothing by itself.
+      - Also keeps the warning about an existing open volume quiet.
+    type: bool
+    default: false
   peer_timeout:
     description:
       - Seconds to wait for glusterd to answer on this node (its start-up window) and, after probing, for every brick
@@ -195,6 +223,22 @@ EXAMPLES = r"""
   vmstorage.gluster.gluster_replica_volume:
     name: mapserver
     state: absent
+  run_once: true
+
+- name: A volume only the brick hosts may mount (auth_allow unset on a new volume)
+  vmstorage.gluster.gluster_replica_volume:
+    name: scratch
+    nodes: [node1, node2, node3]
+    brick: /srv/scratch/data
+  run_once: true
+
+- name: A volume open to every client that reaches the nodes, on purpose
+  vmstorage.gluster.gluster_replica_volume:
+    name: public
+    nodes: [node1, node2, node3]
+    brick: /srv/public/data
+    auth_allow: ["*"]
+    allow_any_client: true
   run_once: true
 """
 
@@ -284,6 +328,7 @@ def main():
             options=dict(type="dict"),
             option_groups=dict(type="list", elements="str"),
             auth_allow=dict(type="list", elements="str"),
+            allow_any_client=dict(type="bool", default=False),
             peer_timeout=dict(type="int", default=60),
         ),
         required_one_of=[("name", "volumes")],

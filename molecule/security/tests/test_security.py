@@ -12,7 +12,9 @@ The tests run in file order on one fresh lab, each one step of a story that buil
    appears in the output;
 3. the volume stopped as the refusal says; the site converges with TLS; clients with and without
    certificates try to mount;
-4. the TLS site once more: nothing changes.
+4. the TLS site once more: nothing changes;
+5. the modules on their own: gluster_replica_volume makes a volume without auth_allow (the brick hosts only)
+   and refuses '*'; btrfs_brick refuses a brick directory planted as a symbolic link.
 
 The client outside the pool is a real glusterfs FUSE client (the lab host's glusterfs-client) on the
 controller's side of the lab namespace. Its certificates live in a temporary directory: it takes the
@@ -42,7 +44,6 @@ import casetable  # noqa: E402  pylint: disable=wrong-import-position
 import labsite  # noqa: E402  pylint: disable=wrong-import-position
 
 VOLUME = "vault"  # group_vars/gluster_nodes.yml
-CLIENT_VOLFILE = "/var/lib/glusterd/vols/%s/%s.tcp-fuse.vol" % (VOLUME, VOLUME)
 BRICK_LOG = "/var/log/glusterfs/bricks/srv-%s-data.log" % VOLUME
 GLUSTERD_LOG = "/var/log/glusterfs/glusterd.log"
 # Debian builds glusterfs against OpenSSL's directory (`openssl version -d`), not upstream's /etc/ssl.
@@ -245,10 +246,10 @@ def outcome(admitted, evidence, expected=None):
     return "refused: %s" % (expected if expected in evidence else "; ".join(evidence) or "no reason logged")
 
 
-def client_volfile(workdir, name, certificate=None, plain_to_brick_ports=None):
+def client_volfile(workdir, name, certificate=None, plain_to_brick_ports=None, volume=VOLUME):
     """The volfile glusterd serves to clients, with this client's certificate files added (TLS), or with
     TLS off and every brick's port given, so that it talks plain text straight to the bricks."""
-    text = labsite.node("node1").file(CLIENT_VOLFILE).content_string
+    text = labsite.node("node1").file("/var/lib/glusterd/vols/%s/%s.tcp-fuse.vol" % (volume, volume)).content_string
     assert "transport.socket.ssl-enabled" in text or certificate is None
     if certificate is not None:
         key, cert, ca = certificate
@@ -266,8 +267,8 @@ def client_volfile(workdir, name, certificate=None, plain_to_brick_ports=None):
     return path
 
 
-def brick_ports():
-    status = gluster_xml(labsite.node("node1"), "volume", "status", VOLUME).find("volStatus/volumes/volume")
+def brick_ports(volume=VOLUME):
+    status = gluster_xml(labsite.node("node1"), "volume", "status", volume).find("volStatus/volumes/volume")
     return {node.findtext("hostname"): node.findtext("port") for node in status.findall("node")
             if node.findtext("path", "").startswith("/srv/")}
 
@@ -477,7 +478,94 @@ def test_no_private_key_in_any_output(pki):
     assert "tls-on-running" in OUTPUTS and not leaks and certificate_shown, leaks
 
 
+# ---------------------------------------------------------------- 5. the modules on their own
+
+# `fatal: [node1]: FAILED! => {...}`: the failed task's result as JSON
+FAILURE = re.compile(r"^fatal: \[[^\]]+\]: FAILED! => (\{.*\})$", re.MULTILINE)
+OPEN_VOLUME = "s17"
+OPEN_BRICK = "/srv/%s/s17" % VOLUME  # on the vault brick's filesystem, beside its brick directory
+
+
+def module_task(workdir, name, module_name, args):
+    """One task of a module on node1, as a play of its own; returns (rc, output, the failed task's result or None)."""
+    path = os.path.join(workdir, name + ".yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump([{"name": name, "hosts": "node1", "gather_facts": False,
+                    "tasks": [{"name": name, "vmstorage.gluster." + module_name: args}]}], handle)
+    rc, output, _recap = labsite.run_playbook(path)
+    failure = FAILURE.search(output)
+    return rc, output, json.loads(failure.group(1)) if failure else None
+
+
+def test_the_volume_module_on_its_own_admits_only_the_brick_hosts_and_refuses_an_open_volume(workdir):
+    rc, output, _failure = module_task(workdir, "s17-default", "gluster_replica_volume",
+                                       {"name": OPEN_VOLUME, "nodes": list(labsite.NODES), "brick": OPEN_BRICK})
+    assert rc == 0, output[-4000:]
+    node1 = labsite.node("node1")
+    allowed = [opt.findtext("Value") for opt in gluster_xml(node1, "volume", "get", OPEN_VOLUME, "auth.allow").iter("Opt")
+               if opt.findtext("Option") == "auth.allow"]
+    # a node is admitted by its name (gluster resolves it when the client connects), the controller is not
+    node_mount = labsite.node("node2").run(
+        "mkdir -p /mnt/s17 && mount -t glusterfs node1:/%s /mnt/s17 && %s > /mnt/s17/%s && sha256sum /mnt/s17/%s; "
+        "status=$?; umount /mnt/s17; exit $status" % (OPEN_VOLUME, PROBE_COMMAND, PROBE, PROBE))
+    volfile = client_volfile(workdir, "s17-controller", plain_to_brick_ports=brick_ports(OPEN_VOLUME), volume=OPEN_VOLUME)
+    admitted, evidence, errors = attempt(workdir, "s17-controller", ["--volfile=" + volfile])
+
+    before = labsite.snapshot()
+    refusals = {}
+    for label, name, brick in (("new", "s17open", "/srv/%s/s17open" % VOLUME), ("existing", OPEN_VOLUME, OPEN_BRICK)):
+        rc, output, failure = module_task(workdir, "s17-" + label, "gluster_replica_volume",
+                                          {"name": name, "nodes": list(labsite.NODES), "brick": brick, "auth_allow": ["*"]})
+        refusals[label] = (rc, failure, output)
+    unchanged = labsite.changes(before, labsite.snapshot())
+
+    messages = {label: (failure or {}).get("msg", "") for label, (_rc, failure, _output) in refusals.items()}
+    said = all(message.startswith("auth.allow would admit any client: found '*'; asked for auth_allow of volume %s, without "
+                                  "allow_any_client." % name) and "List the hypervisors' addresses" in message
+               and "set allow_any_client: true" in message
+               for name, message in (("s17open", messages["new"]), (OPEN_VOLUME, messages["existing"])))
+    record("S17", "gluster_replica_volume on its own (a play of one task on node1): a new volume without auth_allow; "
+           "then auth_allow ['*'] without allow_any_client, for a new volume and for that one",
+           "auth.allow = the brick hosts: a node mounts it, the controller is refused; '*' refused before anything "
+           "runs (found '*', asked auth_allow; remedy: list the hypervisors or set allow_any_client); every node unchanged",
+           "auth.allow %s; node2 %s; controller %s; '*' %s; every node %s" % (
+               ", ".join(allowed) or "unset", "mounted it and wrote the probe file" if node_mount.rc == 0 else "could not mount it",
+               outcome(admitted, evidence, "the bricks answer 'Authentication failed'"),
+               "refused for both with that message" if said and all(rc != 0 for rc, _f, _o in refusals.values())
+               else "not refused as expected", "unchanged" if not unchanged else "changed"))
+    assert allowed == ["node1,node2,node3"], allowed
+    assert node_mount.rc == 0, (node_mount.stdout, node_mount.stderr)
+    assert not admitted and "the bricks answer 'Authentication failed'" in evidence, (evidence, errors)
+    assert all(rc != 0 for rc, _failure, _output in refusals.values()) and said, {
+        label: output[-3000:] for label, (_rc, _failure, output) in refusals.items()}
+    assert not unchanged, unchanged
+
+
+def test_a_brick_directory_planted_as_a_link_is_refused(workdir):
+    node1 = labsite.node("node1")
+    victim = "/root/s18-victim"
+    run_ok(node1, "mkdir -p -m 0700 %s && ln -sfn %s /srv/%s/s18" % (victim, victim, VOLUME))
+    before_victim = run_ok(node1, "stat -c '%%a %%U:%%G' %s" % victim).strip()
+    before = labsite.snapshot()
+    rc, output, failure = module_task(workdir, "s18", "btrfs_brick", {
+        "device": "/dev/ThinGroup/%s" % VOLUME, "label": VOLUME, "path": "/srv/%s" % VOLUME, "brick_dir": "s18",
+        "owner": "nobody", "mode": "0777"})
+    unchanged = labsite.changes(before, labsite.snapshot())
+    after_victim = run_ok(node1, "stat -c '%%a %%U:%%G' %s" % victim).strip()
+    message = (failure or {}).get("msg", "")
+    said = message.startswith("the brick directory is a symbolic link: found /srv/%s/s18 -> %s; asked for a directory "
+                              "/srv/%s/s18 on the brick filesystem." % (VOLUME, victim, VOLUME)) and "Remove the link" in message
+    record("S18", "btrfs_brick on its own, asked for owner nobody and mode 0777 on a brick directory that is a symbolic "
+           "link to a directory of root's (%s, 700)" % victim,
+           "refused before anything runs (found the link, asked a directory; remove the link); the link's target and "
+           "every node unchanged", "%s; %s %s; every node %s" % (
+               "refused with that message" if rc != 0 and said else "not refused as expected", victim, after_victim,
+               "unchanged" if not unchanged else "changed"))
+    assert rc != 0 and said, output[-3000:]
+    assert after_victim == before_victim == "700 root:root" and not unchanged, (after_victim, unchanged)
+
+
 def test_the_security_table_in_docs_is_what_was_measured():
-    ids = ["S%02d" % number for number in range(1, 15)]
+    ids = ["S%02d" % number for number in range(1, 15)] + ["S17", "S18"]
     assert sorted(ROWS) == ids, "cases missing from this run: %s" % sorted(set(ids) - set(ROWS))
     casetable.check_or_update("security", [ROWS[case_id] for case_id in ids])

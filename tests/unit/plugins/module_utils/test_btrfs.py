@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 import pytest
 
@@ -180,6 +181,78 @@ def test_brick_dir_owner_and_mode():
 def test_missing_brick_dir_is_created_on_a_mounted_fs():
     state = converged_state(brick=_btrfs.PathState("/srv/mapserver/data"))
     assert [action.summary for action in _btrfs.plan(state, params())] == ["brick directory /srv/mapserver/data: create"]
+
+
+# --- the brick directory is never followed through a link ------------------------------------
+
+
+@pytest.fixture
+def mount_point(tmp_path):
+    """A mount point with a directory outside it that a planted link points at (the node's /root, say)."""
+    (tmp_path / "mnt").mkdir()
+    (tmp_path / "victim").mkdir(mode=0o700)
+    return tmp_path
+
+
+def brick_dir_action(path, brick_dir="data", **owner_mode):
+    params = dict(uid=None, gid=None, mode=None)
+    params.update(owner_mode)
+    return _btrfs.Action("brick_dir", "brick directory", path=os.path.join(path, brick_dir), **params)
+
+
+@pytest.mark.parametrize("brick_dir, link_at", [("data", "data"), ("vm/data", "vm")])
+def test_a_link_at_the_brick_dir_or_on_the_way_is_read_as_a_link(mount_point, brick_dir, link_at):
+    mnt = str(mount_point / "mnt")
+    os.symlink(str(mount_point / "victim"), os.path.join(mnt, link_at))
+    os.mkdir(str(mount_point / "victim" / "data"))  # what following "vm" would find
+    brick = _btrfs.read_brick_path(mnt, brick_dir)
+    assert brick.kind == "symlink" and brick.link == "%s/%s -> %s/victim" % (mnt, link_at, mount_point)
+    assert _btrfs._has_data_outside(mnt, brick_dir) is True  # pylint: disable=protected-access
+
+
+def test_brick_paths_without_links_read_as_before(mount_point):
+    mnt = str(mount_point / "mnt")
+    assert _btrfs.read_brick_path(mnt, "vm/data").kind == "missing"
+    os.makedirs(os.path.join(mnt, "vm", "data"))
+    assert _btrfs.read_brick_path(mnt, "vm/data").kind == "directory"
+    with open(os.path.join(mnt, "file"), "w", encoding="utf-8"):
+        pass
+    assert _btrfs.read_brick_path(mnt, "file/data").kind == "other"
+
+
+def test_a_brick_dir_that_is_a_link_is_refused():
+    link = "/srv/mapserver/data -> /root"
+    state = converged_state(brick=_btrfs.PathState("/srv/mapserver/data", "symlink", link=link))
+    message = refusal(state, owner="64055", mode="0750")
+    assert message.startswith("the brick directory is a symbolic link: found %s; asked for a directory /srv/mapserver/data" % link)
+    assert "Remove the link" in message
+
+
+@pytest.mark.parametrize("brick_dir, link_at", [("data", "data"), ("vm/data", "vm")])
+def test_apply_never_changes_or_makes_anything_through_a_link(mount_point, brick_dir, link_at):
+    """A link planted after observe(): owner and mode are set on a descriptor opened without following it."""
+    mnt, victim = str(mount_point / "mnt"), str(mount_point / "victim")
+    os.symlink(victim, os.path.join(mnt, link_at))
+    with pytest.raises(Refusal) as caught:
+        _btrfs.apply(None, None, params(path=mnt, brick_dir=brick_dir), [brick_dir_action(mnt, brick_dir, mode=0o777)])
+    assert caught.value.problem == "the brick directory is a symbolic link"
+    assert caught.value.found == "%s/%s -> %s" % (mnt, link_at, victim)
+    assert os.stat(victim).st_mode & 0o777 == 0o700 and os.listdir(victim) == []
+
+
+def test_apply_makes_the_brick_dir_and_sets_owner_and_mode(mount_point):
+    mnt = str(mount_point / "mnt")
+    action = brick_dir_action(mnt, "vm/data", uid=os.getuid(), gid=os.getgid(), mode=0o750)
+    _btrfs.apply(None, None, params(path=mnt, brick_dir="vm/data"), [action])
+    info = os.lstat(os.path.join(mnt, "vm", "data"))
+    assert stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o750 and info.st_uid == os.getuid()
+    assert stat.S_IMODE(os.lstat(os.path.join(mnt, "vm")).st_mode) == 0o755 & ~current_umask()
+
+
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_ext4_device_is_refused_without_force():

@@ -26,7 +26,7 @@ def fixture(name):
 
 def params(**overrides):
     base = dict(name="vmdisks", state="started", nodes=list(NODES), brick=BRICK, bricks=None, replica=3, arbiter=False,
-                options=None, option_groups=None, auth_allow=None, peer_timeout=60)
+                options=None, option_groups=None, auth_allow=None, allow_any_client=False, peer_timeout=60)
     base.update(overrides)
     return base
 
@@ -182,7 +182,7 @@ def test_arbiter_create():
 def test_stopped_and_present_create_without_start():
     for wanted in ("stopped", "present"):
         kinds = [action.kind for action in gluster.plan(state_from(), params(state=wanted))]
-        assert kinds == ["probe", "probe", "create"]
+        assert kinds == ["probe", "probe", "create", "set_options"]
 
 
 def test_peer_known_by_address_is_not_probed_again():
@@ -190,7 +190,7 @@ def test_peer_known_by_address_is_not_probed_again():
     for peer in state.peers:
         if "node2" in peer.hostnames:
             peer.hostnames = ["10.102.193.12"]
-    assert [action.kind for action in gluster.plan(state, params())] == ["create", "start"]
+    assert [action.kind for action in gluster.plan(state, params())] == ["create", "set_options", "start"]
 
 
 # ---------------------------------------------------------------- plan: an existing volume
@@ -311,15 +311,20 @@ class ScriptedModule:
         return answer
 
 
+# a new volume gets options (auth.allow at least): observe reads the documented keys
+HELP_XML = (["--mode=script", "volume", "set", "help-xml"], (0, fixture("volume_set_help.xml"), ""))
+
+
 def test_glusterd_start_window_is_retried(monkeypatch):
     monkeypatch.setattr(gluster, "POLL_INTERVAL", 0)
     down = (1, fixture("glusterd_down.txt"), "")
     module = ScriptedModule([(["--mode=script", "--xml", "pool", "list"], down)] * 2 + [
         (["--mode=script", "--xml", "pool", "list"], (0, fixture("pool_list_alone.xml"), "")),
         (["--mode=script", "--xml", "volume", "info"], (0, fixture("volume_info_empty.xml"), "")),
+        HELP_XML,
     ])
     state = gluster.observe(CommandRunner(module), params(state="stopped"))
-    assert state.volume is None and len(module.calls) == 4
+    assert state.volume is None and len(module.calls) == 5
 
 
 def test_an_empty_answer_under_load_is_retried(monkeypatch):
@@ -328,6 +333,7 @@ def test_an_empty_answer_under_load_is_retried(monkeypatch):
         (["--mode=script", "--xml", "pool", "list"], (0, fixture("pool_list_three.xml"), "")),
         (["--mode=script", "--xml", "volume", "info"], (0, "", "")),
         (["--mode=script", "--xml", "volume", "info"], (0, fixture("volume_info_empty.xml"), "")),
+        HELP_XML,
     ])
     assert gluster.observe(CommandRunner(module), params(state="stopped")).volume is None
 
@@ -379,6 +385,7 @@ def test_apply_probes_then_waits_until_every_peer_sees_every_other(monkeypatch):
         pool_as_seen_by("node3", "pool_list_remote_node3.xml"),
         *EVERY_VIEW_READY,
         (["--mode=script", "volume", "create"], (0, "volume create: vmdisks: success", "")),
+        (["--mode=script", "volume", "set", "vmdisks", "auth.allow", "node1,node2,node3"], (0, "volume set: success", "")),
     )
     gluster.apply(*apply_args)
     assert not module.answers

@@ -129,3 +129,80 @@ def test_auth_allow_entries_that_are_no_address_or_name_are_refused(entry):
 def test_addresses_wildcards_networks_and_names_pass_auth_allow():
     actions = gluster.plan(new_volume_state(), params(auth_allow=["10.0.0.1", "10.0.0.*", "10.1.0.0/16", "hv-1.example", "fe80::1"]))
     assert [action.kind for action in actions] == ["create", "set_options", "start"]
+
+
+# ---------------------------------------------------------------- auth.allow: an open volume is asked for twice
+
+def set_pairs(actions):
+    """The key=value pairs of the plan's `volume set`."""
+    argv = [action for action in actions if action.kind == "set_options"][0].argv
+    return dict(zip(argv[5::2], argv[6::2]))
+
+
+@pytest.mark.parametrize("entry", ["*", "*.*.*.*", "[0-9]*", "0.0.0.0/0", "::/0", "*:*", "::*"])
+def test_an_auth_allow_entry_that_admits_any_client_is_refused_without_allow_any_client(entry):
+    for state in (new_volume_state(), existing_volume_state()):
+        refusal = refused(state, auth_allow=["10.0.0.1", entry])
+        assert refusal.problem == "auth.allow would admit any client"
+        assert refusal.found == repr(entry)
+        assert refusal.requested == "auth_allow of volume vmdisks, without allow_any_client"
+        assert "List the hypervisors' addresses" in refusal.remedy and "allow_any_client: true" in refusal.remedy
+
+
+def test_an_open_auth_allow_in_options_is_refused_too():
+    refusal = refused(new_volume_state(), options={"auth.allow": "10.0.0.1,*"})
+    assert refusal.found == "'*'" and refusal.requested.startswith("options (auth.allow)")
+
+
+def test_allow_any_client_opens_the_volume_on_purpose():
+    actions = gluster.plan(new_volume_state(), params(auth_allow=["*"], allow_any_client=True))
+    assert set_pairs(actions)["auth.allow"] == "*"
+
+
+@pytest.mark.parametrize("entry", ["192.0.2.*", "10.*", "10.0.0.0/8", "fe80::*", "1*", "*.5", "hv-1.example"])
+def test_wildcards_and_networks_that_keep_a_fixed_part_pass(entry):
+    assert set_pairs(gluster.plan(new_volume_state(), params(auth_allow=[entry])))["auth.allow"] == entry
+
+
+def test_a_new_volume_without_auth_allow_admits_its_brick_hosts():
+    assert set_pairs(gluster.plan(new_volume_state(), params()))["auth.allow"] == "node1,node2,node3"
+    six = ["%s:%s" % (node, path) for path in (BRICK, "/srv/vmdisks2/data") for node in NODES]
+    assert set_pairs(gluster.plan(new_volume_state(), params(nodes=None, brick=None, bricks=six)))["auth.allow"] == "node1,node2,node3"
+    # an auth.allow from options or a group is what was asked: no default over it
+    assert set_pairs(gluster.plan(new_volume_state(), params(options={"auth.allow": "10.0.0.5"})))["auth.allow"] == "10.0.0.5"
+
+
+def test_check_mode_shows_the_default_auth_allow_in_the_diff():
+    state, wanted = new_volume_state(), params()
+    result = gluster.report(None, state, None, wanted, gluster.plan(state, wanted))
+    assert result["diff"]["after"]["options"] == {"auth.allow": "node1,node2,node3"}
+    assert "warnings" not in result
+
+
+def open_volume(**reconfigured):
+    state = existing_volume_state()
+    state.volume.reconfigured = dict(reconfigured)
+    state.options = dict(state.volume.reconfigured)
+    return state
+
+
+@pytest.mark.parametrize("reconfigured, shown", [({}, "unset, gluster's default *"), ({"auth.allow": "*"}, "*"),
+                                                 ({"auth.allow": "10.0.0.1,*.*.*.*"}, "10.0.0.1,*.*.*.*")])
+def test_an_existing_open_volume_is_left_open_with_a_warning(reconfigured, shown):
+    state, wanted = open_volume(**reconfigured), params()
+    actions = gluster.plan(state, wanted)
+    assert "set_options" not in [action.kind for action in actions]  # auth.allow not touched on a running volume
+    warnings = gluster.report(None, state, None, wanted, actions)["warnings"]
+    assert warnings == [warning for warning in warnings if warning.startswith("volume vmdisks admits any client")]
+    assert "(auth.allow %s)" % shown in warnings[0] and "Set auth_allow" in warnings[0] and "allow_any_client" in warnings[0]
+
+
+@pytest.mark.parametrize("reconfigured, overrides", [
+    ({"auth.allow": "10.0.0.1"}, {}),                      # restricted already
+    ({}, {"allow_any_client": True}),                      # open on purpose
+    ({}, {"auth_allow": ["10.0.0.1"]}),                    # this run restricts it
+    ({"server.ssl": "on", "auth.ssl-allow": "hv1"}, {}),   # TLS: the certificate decides
+])
+def test_no_open_volume_warning(reconfigured, overrides):
+    state, wanted = open_volume(**reconfigured), params(**overrides)
+    assert "warnings" not in gluster.report(None, state, None, wanted, gluster.plan(state, wanted))

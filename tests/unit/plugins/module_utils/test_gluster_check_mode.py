@@ -19,7 +19,7 @@ def test_a_brick_path_not_made_yet_is_a_missing_prerequisite_with_the_predicted_
     with pytest.raises(MissingPrerequisite) as missing:
         gluster.plan(state, params())
     assert missing.value.problem == "a brick cannot be on the root filesystem"
-    assert [action.kind for action in missing.value.predicted] == ["create", "start"]
+    assert [action.kind for action in missing.value.predicted] == ["create", "set_options", "start"]
 
 
 def test_an_existing_brick_path_on_the_root_filesystem_is_refused_in_check_mode_too():
