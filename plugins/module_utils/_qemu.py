@@ -989,8 +989,8 @@ def _refuse_other_files(request, descriptor):
     """Before qemu-img opens an existing image: its header still names no other file of the node."""
     header = header_info(descriptor)
     if header is not None and (header.others or header.format != request.format):
-        raise path_changed(request, "%s at %s%s" % (header.describe(), request.location(),
-                                                     " with " + ", ".join(header.others) if header.others else ""))
+        named = " with " + ", ".join(header.others) if header.others else ""
+        raise path_changed(request, "%s at %s%s" % (header.describe(), request.location(), named))
 
 
 def _same_file(directory, name, descriptor):

@@ -24,7 +24,7 @@ description:
     symlinked parent, or a path that changes during the run is refused with what was found; growing, ownership and
     deletion work on the file opened the same way.
   - qemu-img never guesses the format of an existing image, whose content a guest writes (a raw disk's guest can
-    write a qcow2 header): the format is read from the image's magic (qcow2, qed, anything else raw) and passed
+    write a qcow2 header); the format is read from the image's magic (qcow2, qed, anything else raw) and passed
     with C(-f), and an existing qcow2 or qed image whose header names a backing file or an external data file is
     refused before qemu-img opens it.
   - A run first takes a quick look at the image on this node's own brick of the volume, when the node has one (the
