@@ -10,9 +10,26 @@ cleanly instead of corrupting it. One mount (read-only in check mode) serves obs
 the re-observe of a run and is always unmounted at the end.
 
 Why images are never created under their final name: qemu-img create truncates an existing file
-(the gluster driver opens with O_TRUNC). Creation and import write ``.<name>.vmstorage-partial``
-next to the image and hard-link it into place, which fails instead of replacing a file that
-appeared meanwhile; an interrupted run leaves no half image under the final name.
+(the gluster driver opens with O_TRUNC). Creation and import write a new file next to the image
+and hard-link it into place, which fails instead of replacing a file that appeared meanwhile; an
+interrupted run leaves no half image under the final name.
+
+Why no path on the volume is ever followed: every client of the volume writes its content, and this
+module runs as root on a storage node. A client that planted a symlink where the module writes
+would have it overwrite any file of the node. So the image's directory is walked from the mount
+root with O_NOFOLLOW (a symlinked or missing part is refused or made), the new file is created
+there exclusively under an unpredictable name (``.<name>.<random>.vmstorage-partial``), and
+qemu-img writes to /proc/self/fd/N of that descriptor (FUSE): renaming or replacing the name meanwhile
+cannot redirect the write. Through gfapi (which resolves symlinks inside the volume only) qemu-img
+writes by name, so the name must still be that file afterwards. The file is linked into place from
+the descriptor (linkat cannot leave the volume's filesystem) and only the module's own partial file
+is removed. Growing, ownership and deletion work on descriptors opened the same way.
+
+Why qemu-img never probes what a guest wrote: a raw disk's guest can write a qcow2 header naming a
+backing file (any file of the node). An existing image's format is read from its magic (qcow2, qed,
+else raw) and passed with -f, and a qcow2/qed header naming another file (backing or external data
+file) is refused before qemu-img opens it. An import source's format is probed once, its other
+files refused unless allow_source_backing_file, and converted with -f of that format.
 
 Why a re-run usually mounts nothing: the mount costs ~2 s per volume (CPU, in the glusterfs client),
 which a run over many VMs pays per VM. Before mounting, observe takes a quick look at the image on
@@ -31,6 +48,7 @@ import json
 import os
 import pwd
 import re
+import secrets
 import socket
 import stat
 import struct
@@ -84,6 +102,7 @@ class Request:
         self.owner = params["owner"]
         self.group = params["group"]
         self.allow_delete = params["allow_delete"]
+        self.allow_source_backing_file = params["allow_source_backing_file"]
         self.size = self._parse_size(params["size"])
         self._check()
 
@@ -143,8 +162,16 @@ class Request:
         return os.path.dirname(self.path)
 
     @property
-    def partial_path(self):
-        return os.path.join(self.directory, "." + os.path.basename(self.path) + PARTIAL_SUFFIX)
+    def name(self):
+        return os.path.basename(self.path)
+
+    @property
+    def parents(self):
+        """The directories of the path, from the volume root down."""
+        return self.path.split("/")[:-1]
+
+    def location(self):
+        return "%s/%s" % (self.volume, self.path)
 
     def describe(self):
         if self.source:
@@ -155,20 +182,25 @@ class Request:
 
 
 class ImageInfo:
-    """What ``qemu-img info --output=json`` says about one image."""
+    """What ``qemu-img info --output=json`` (or a qcow2/qed header) says about one image.
 
-    __slots__ = ("format", "virtual_size", "actual_size", "backing_file")
+    ``others`` names the files besides itself that qemu reads for it (backing file, external data
+    file, vmdk extents): anything on the node, as a crafted image chooses."""
 
-    def __init__(self, image_format, virtual_size, actual_size=None, backing_file=None):
+    __slots__ = ("format", "virtual_size", "actual_size", "backing_file", "others")
+
+    def __init__(self, image_format, virtual_size, actual_size=None, backing_file=None, others=()):
         self.format = image_format
         self.virtual_size = virtual_size
         self.actual_size = actual_size
         self.backing_file = backing_file
+        self.others = list(others)
 
     @classmethod
     def from_info(cls, data):
         """From the parsed ``qemu-img info --output=json`` of one image."""
-        return cls(data["format"], int(data["virtual-size"]), data.get("actual-size"), data.get("backing-filename"))
+        return cls(data["format"], int(data["virtual-size"]), data.get("actual-size"), data.get("backing-filename"),
+                   other_files(data))
 
     def describe(self):
         return "%s image of %s (%d bytes)" % (self.format, format_size(self.virtual_size), self.virtual_size)
@@ -179,9 +211,27 @@ class ImageInfo:
 GLUSTER_DRIVER_PROBE = ["qemu-img", "info", "--image-opts", "driver=gluster"]
 
 
-def read_image_info(runner, argv):
-    """ImageInfo from a ``qemu-img info --output=json`` command."""
-    return ImageInfo.from_info(runner.query(argv).json())
+def other_files(data):
+    """The files besides itself that qemu reads for an image, from its ``qemu-img info --output=json``."""
+    found = []
+    if data.get("backing-filename"):
+        found.append("backing file %s" % data["backing-filename"])
+    specific = (data.get("format-specific") or {}).get("data") or {}
+    if specific.get("data-file"):
+        found.append("external data file %s" % specific["data-file"])
+    for extent in specific.get("extents") or []:
+        if extent.get("filename") not in (None, data.get("filename")):
+            found.append("extent %s" % extent["filename"])
+    return found
+
+
+def read_image_info(runner, argv, pass_fds=()):
+    """ImageInfo from a ``qemu-img info --output=json`` command.
+
+    With ``pass_fds`` the image is /proc/self/fd/N, a name the next image may reuse: asked afresh."""
+    if pass_fds:
+        runner.forget(argv)
+    return ImageInfo.from_info(runner.query(argv, pass_fds=pass_fds).json())
 
 
 def gluster_driver_present(probe_stderr):
@@ -222,9 +272,6 @@ class ImageState:
     @property
     def exists(self):
         return self.kind is not None
-
-    def on_mount(self, relative):
-        return os.path.join(self.mountpoint, relative)
 
 
 def resolve_access(request, state):
@@ -281,7 +328,14 @@ def _refuse_unusable(request, state):
     if state.kind in ("directory", "symlink", "other"):
         raise Refusal(
             "the path is not a regular file", "a %s at %s/%s" % (state.kind, request.volume, request.path), request.describe(),
-            "Choose another path, or remove what is there yourself.",
+            "Choose another path, or remove what is there yourself (a symlink is never followed: it may point anywhere on this node).",
+        )
+    if request.state == "present" and state.exists and state.image.others:
+        raise Refusal(
+            "the image at the path names other files", "%s at %s with %s (read from its header; qemu-img was not run on it)" % (
+                state.image.describe(), request.location(), ", ".join(state.image.others)), request.describe(),
+            "qemu would open those files on this node: this module leaves such an image alone. Check who wrote it "
+            "(a raw disk's guest can write a qcow2 header); flatten it yourself or choose another path.",
         )
 
 
@@ -316,7 +370,8 @@ def _refuse_mismatch(request, state):
         )
 
 
-def _plan_resize(request, state, current_size):
+def _plan_resize(request, current_size):
+    """Growth: the argv before the image, which apply gives as /proc/self/fd/N of a descriptor, then ``size``."""
     if request.size is None or request.size <= current_size:
         return []
     argv = ["qemu-img", "resize", "-q", "-f", request.format]
@@ -324,7 +379,7 @@ def _plan_resize(request, state, current_size):
         argv.append("--preallocation=%s" % request.preallocation)
     return [Action(
         "resize", "grow %s/%s from %s to %s" % (request.volume, request.path, format_size(current_size), format_size(request.size)),
-        argv + [state.on_mount(request.path), str(request.size)],
+        argv, tail=[str(request.size)],
     )]
 
 
@@ -352,7 +407,8 @@ def _plan_new_image(request, state, access):
             "no volfile server answers", "no glusterd on port %d of %s" % (request.port, ", ".join(request.servers)),
             "creation through gfapi", "Start glusterd on one of the servers, or use access: fuse.",
         )
-    target = gluster_uri(request, state.volfile_server, request.partial_path) if access == "gfapi" else state.on_mount(request.partial_path)
+    # the target (a new file of an unpredictable name) is made by apply: the argv stops before it
+    where = dict(access=access, server=state.volfile_server if access == "gfapi" else None)
     options = ["-o", "preallocation=%s" % request.preallocation] if request.preallocation else []
     actions = []
     if state.missing_dirs:
@@ -362,7 +418,7 @@ def _plan_new_image(request, state, access):
             raise Refusal("size missing", "no image at %s/%s" % (request.volume, request.path), "a new image", "Give size (e.g. 50G) or source.")
         return actions + [Action(
             "create", "create %s via %s" % (request.describe(), access),
-            ["qemu-img", "create", "-q", "-f", request.format] + options + [target, str(request.size)], partial=request.partial_path,
+            ["qemu-img", "create", "-q", "-f", request.format] + options, tail=[str(request.size)], **where,
         )]
     if state.source is None:
         raise Refusal(
@@ -374,12 +430,23 @@ def _plan_new_image(request, state, access):
             "size is smaller than the source", state.source.describe(), "size %s (%d bytes)" % (format_size(request.size), request.size),
             "Leave size unset to keep the source's size, or give a larger one.",
         )
-    source_format = ["-f", request.source_format] if request.source_format else []
+    if state.source.others and not request.allow_source_backing_file:
+        backing = state.source.backing_file is not None
+        raise Refusal(
+            "the import source has a backing file" if backing else "the import source reads other files",
+            "%s is a %s with %s" % (request.source, state.source.describe(), ", ".join(state.source.others)),
+            "import of %s into %s" % (request.source, request.location()),
+            "qemu-img convert would copy %s into the new disk, and a crafted image can name any file of this node: "
+            "flatten the source yourself (qemu-img convert -O qcow2 SOURCE FLAT) and import that, or set "
+            "allow_source_backing_file: true if you trust %s; nothing was created." % (
+                "the backing chain" if backing else "those files", "them" if len(state.source.others) > 1 else "it"),
+        )
+    # the format probed once by observe, never again by convert (the source could change meanwhile)
     actions.append(Action(
         "import", "import %s (%s) as %s %s/%s via %s" % (request.source, state.source.describe(), request.format, request.volume, request.path, access),
-        ["qemu-img", "convert", "-q"] + source_format + ["-O", request.format] + options + [request.source, target], partial=request.partial_path,
+        ["qemu-img", "convert", "-q", "-f", state.source.format, "-O", request.format] + options + [request.source], tail=[], **where,
     ))
-    return actions + _plan_resize(request, state, state.source.virtual_size)
+    return actions + _plan_resize(request, state.source.virtual_size)
 
 
 def plan(state, params):
@@ -390,7 +457,7 @@ def plan(state, params):
         return _plan_absent(request, state)
     if state.exists:
         _refuse_mismatch(request, state)
-        actions = _plan_resize(request, state, state.image.virtual_size)
+        actions = _plan_resize(request, state.image.virtual_size)
     else:
         actions = _plan_new_image(request, state, resolve_access(request, state))
     return actions + _plan_ownership(request, state)
@@ -419,6 +486,8 @@ def _predicted_summary(request, before):
 def report(_runner, before, after, params, _actions):
     """Return values: how to reach the image (URI, json: filename, libvirt XML, -blockdev) and its state."""
     request = Request(params)
+    if after is not None:
+        _refuse_changed_after(request, after)
     summary = _image_summary(after) if after is not None else _predicted_summary(request, before)
     result = dict(summary)
     result.update(
@@ -429,6 +498,29 @@ def report(_runner, before, after, params, _actions):
         diff={"before": _diff_view(_image_summary(before)), "after": _diff_view(summary)},
     )
     return result
+
+
+def _refuse_changed_after(request, after):
+    """The re-observe after apply found what the run did not leave there: say so, never crash on it."""
+    if request.state == "absent":
+        found = None if not after.exists else "a %s at %s" % (after.kind, request.location())
+    elif after.mount_error is not None:
+        found = after.mount_error
+    elif after.kind != "file":
+        found = "a %s at %s" % (after.kind, request.location()) if after.exists else "no image at %s" % request.location()
+    else:
+        found = None
+    if found is not None:
+        raise path_changed(request, found + " after this run")
+
+
+def path_changed(request, found):
+    """The refusal for a path that another client of the volume changed while this run worked on it."""
+    return Refusal(
+        "the image path changed during this run", found, request.describe() if request.state == "present" else "no image at %s" % request.location(),
+        "Another client of volume %s changed it meanwhile; nothing outside the volume was written and no link was followed. "
+        "Find who writes there, remove what is there yourself if it is not yours, and run again." % request.volume,
+    )
 
 
 def _diff_view(summary):
@@ -454,28 +546,129 @@ def first_answering_server(request):
     return None
 
 
-def _observe_path(runner, request, state):
-    parts = request.path.split("/")
-    for depth in range(1, len(parts)):
-        parent = "/".join(parts[:depth])
-        try:
-            info = os.lstat(state.on_mount(parent))
-        except FileNotFoundError:
-            state.missing_dirs = ["/".join(parts[:missing]) for missing in range(depth, len(parts))]
-            return
-        if not stat.S_ISDIR(info.st_mode):
-            state.blocked_by = (parent, "a symlink" if stat.S_ISLNK(info.st_mode) else "not a directory")
-            return
+# Every part of a path on the volume is opened without following a symlink (see the module docstring).
+OPEN_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+# O_NONBLOCK: a FIFO planted at the path must not hang the open.
+OPEN_FILE = os.O_NOFOLLOW | os.O_NONBLOCK
+# What qemu-img gave its new files (0644 less the umask); the file is 0600 while it is written.
+NEW_IMAGE_MODE = 0o644
+
+
+class Blocked(Exception):
+    """A part of the image's directory that is a symlink or not a directory."""
+
+    def __init__(self, path, kind):
+        super().__init__("%s is %s" % (path, kind))
+        self.path = path
+        self.kind = kind
+
+
+def fd_path(descriptor):
+    """The name of an open descriptor for a command that inherits it (pass_fds)."""
+    return "/proc/self/fd/%d" % descriptor
+
+
+def _kind(mode):
+    if stat.S_ISREG(mode):
+        return "file"
+    return "directory" if stat.S_ISDIR(mode) else "symlink" if stat.S_ISLNK(mode) else "other"
+
+
+def _kind_in(directory_fd, name):
+    """What ``name`` is in the directory, its symlinks not followed ("gone" when nothing is there)."""
     try:
-        info = os.lstat(state.on_mount(request.path))
+        return _kind(os.lstat(name, dir_fd=directory_fd).st_mode)
+    except FileNotFoundError:
+        return "gone"
+
+
+def _open_child_directory(directory_fd, name, walked):
+    try:
+        return os.open(name, OPEN_DIRECTORY, dir_fd=directory_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTDIR, errno.ELOOP):
+            kind = _kind_in(directory_fd, name)
+            raise Blocked("/".join(walked), "a symlink" if kind == "symlink" else "not a directory") from exc
+        raise
+
+
+def walk_directories(mountpoint, parts, create=False):
+    """(descriptor of mountpoint/parts..., index of the first missing part or None), no symlink followed.
+
+    With ``create`` missing parts are made (mkdir never follows a symlink in its last part) and
+    the index is None. A part that is a symlink or no directory raises Blocked."""
+    descriptor = os.open(mountpoint, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for index, part in enumerate(parts):
+            walked = parts[:index + 1]
+            try:
+                child = _open_child_directory(descriptor, part, walked)
+            except FileNotFoundError:
+                if not create:
+                    return descriptor, index
+                try:
+                    os.mkdir(part, 0o755, dir_fd=descriptor)
+                except FileExistsError:
+                    pass  # made meanwhile: opened below like any other
+                child = _open_child_directory(descriptor, part, walked)
+            os.close(descriptor)
+            descriptor = child
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor, None
+
+
+def _observe_path(runner, request, state):
+    parents = request.parents
+    try:
+        directory, missing = walk_directories(state.mountpoint, parents)
+    except Blocked as blocked:
+        state.blocked_by = (blocked.path, blocked.kind)
+        return
+    try:
+        if missing is not None:
+            state.missing_dirs = ["/".join(parents[:depth + 1]) for depth in range(missing, len(parents))]
+            return
+        _observe_image(runner, state, directory, request.name)
+    finally:
+        os.close(directory)
+
+
+def _observe_image(runner, state, directory, name):
+    """The image ``name`` in the open directory: its kind, owner and (regular files) ImageInfo."""
+    try:
+        info = os.lstat(name, dir_fd=directory)
     except FileNotFoundError:
         return
-    if stat.S_ISREG(info.st_mode):
-        state.kind = "file"
-        state.image = read_image_info(runner, ["qemu-img", "info", "--output=json", "-U", state.on_mount(request.path)])
-    else:
-        state.kind = "directory" if stat.S_ISDIR(info.st_mode) else "symlink" if stat.S_ISLNK(info.st_mode) else "other"
-    state.uid, state.gid = info.st_uid, info.st_gid
+    state.kind, state.uid, state.gid = _kind(info.st_mode), info.st_uid, info.st_gid
+    if state.kind != "file":
+        return
+    try:
+        descriptor = os.open(name, os.O_RDONLY | OPEN_FILE, dir_fd=directory)
+    except OSError as exc:
+        # replaced between lstat and open: say what is there now
+        state.kind = {errno.ELOOP: "symlink", errno.ENOENT: None}.get(exc.errno, "other")
+        return
+    try:
+        info = os.fstat(descriptor)
+        state.kind, state.uid, state.gid = _kind(info.st_mode), info.st_uid, info.st_gid
+        if state.kind == "file":
+            state.image = probe_image(runner, descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def probe_image(runner, descriptor):
+    """ImageInfo of an open image file, its format read from its magic (qcow2, qed, else raw), never probed by qemu.
+
+    A header naming other files is returned as read: qemu-img would open them."""
+    header = header_info(descriptor)
+    if header is not None and header.others:
+        return header
+    image_format = header.format if header is not None else "raw"
+    return read_image_info(runner, ["qemu-img", "info", "--output=json", "-U", "-f", image_format, fd_path(descriptor)],
+                           pass_fds=(descriptor,))
 
 
 def _observe_source(runner, request, state):
@@ -502,17 +695,45 @@ def _observe_ids(request, state):
 # and its size on a sharded volume is not the brick file's, so raw images always take the mount.
 HEADER_SIZE_FIELDS = {b"QFI\xfb": ("qcow2", ">Q", 24), b"QED\x00": ("qed", "<Q", 48)}
 AFR_XATTR_PREFIXES = ("trusted.afr.",)
+# qcow2: backing_file_offset (u64) and _size (u32) at 8, version at 4, incompatible_features (v3, u64) at 72
+# with bit 2 for an external data file. qed: features (u64 LE) at 16 with bit 0 for a backing file,
+# backing_filename_offset and _size (u32 LE) at 56.
+QCOW2_DATA_FILE = 1 << 2
+QED_BACKING_FILE = 1 << 0
+HEADER_READ = 104
+BACKING_NAME_MAX = 1023
 
 
-def read_header(path):
-    """ImageInfo from a qcow2 or qed header, None for anything else."""
-    with open(path, "rb") as handle:
-        head = handle.read(64)
+def header_info(descriptor):
+    """ImageInfo from the qcow2 or qed header of an open file, with the other files it names; None for anything else."""
+    head = os.pread(descriptor, HEADER_READ, 0)
     known = HEADER_SIZE_FIELDS.get(head[:4])
     if known is None or len(head) < 64:
         return None
     image_format, layout, offset = known
-    return ImageInfo(image_format, struct.unpack_from(layout, head, offset)[0])
+    others, backing = [], None
+    if image_format == "qcow2":
+        name_offset, name_size = struct.unpack_from(">QI", head, 8)
+        has_backing = name_offset != 0
+        if struct.unpack_from(">I", head, 4)[0] >= 3 and len(head) >= 80 and struct.unpack_from(">Q", head, 72)[0] & QCOW2_DATA_FILE:
+            others.append("an external data file")
+    else:
+        has_backing = bool(struct.unpack_from("<Q", head, 16)[0] & QED_BACKING_FILE)
+        name_offset, name_size = struct.unpack_from("<II", head, 56)
+    if has_backing:
+        name = os.pread(descriptor, min(name_size, BACKING_NAME_MAX), name_offset) if name_size else b""
+        backing = name.decode("utf-8", "replace") or "(no name)"
+        others.insert(0, "backing file %s" % backing)
+    return ImageInfo(image_format, struct.unpack_from(layout, head, offset)[0], backing_file=backing, others=others)
+
+
+def read_header(path):
+    """ImageInfo from a qcow2 or qed header, None for anything else (a symlink is not followed)."""
+    descriptor = os.open(path, os.O_RDONLY | OPEN_FILE)
+    try:
+        return header_info(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _settled_on_brick(path):
@@ -542,7 +763,7 @@ def observe_on_brick(runner, request):
         image = read_header(path)
     except (CommandError, OSError, ValueError, struct.error):
         return None
-    if image is None:
+    if image is None or image.others:
         return None
     state = ImageState(mount_error=None)
     state.kind, state.image, state.uid, state.gid = "file", image, info.st_uid, info.st_gid
@@ -653,20 +874,34 @@ class VolumeSession:
         return state
 
     def apply(self, runner, state, params, actions):
+        """Run the actions on descriptors of the image's directory and of the image, no symlink followed."""
         request = Request(params)
-        for action in actions:
-            if action.kind == "mkdir":
-                for directory in action.params["dirs"]:
-                    os.mkdir(state.on_mount(directory))
-            elif action.kind in ("create", "import"):
-                _write_then_link(runner, state, request, action)
-            elif action.kind == "resize":
-                runner.run(action.argv)
-                pad_to_whole_sectors(state.on_mount(request.path))
-            elif action.kind == "chown":
-                os.chown(state.on_mount(request.path), action.params["uid"], action.params["gid"])
-            elif action.kind == "delete":
-                os.unlink(state.on_mount(request.path))
+        create = any(action.kind == "mkdir" for action in actions)
+        try:
+            directory, missing = walk_directories(state.mountpoint, request.parents, create=create)
+        except Blocked as blocked:
+            raise path_changed(request, "%s/%s is %s" % (request.volume, blocked.path, blocked.kind)) from blocked
+        try:
+            if missing is not None:
+                raise path_changed(request, "no directory %s/%s" % (request.volume, "/".join(request.parents[:missing + 1])))
+            for action in actions:
+                if action.kind in ("create", "import"):
+                    _write_then_link(runner, request, action, directory)
+                elif action.kind == "resize":
+                    with _ImageFile(request, directory, os.O_RDWR) as image:
+                        _refuse_other_files(request, image)
+                        runner.run(action.argv + [fd_path(image)] + action.params["tail"], pass_fds=(image,))
+                        pad_to_whole_sectors(image)
+                elif action.kind == "chown":
+                    with _ImageFile(request, directory, os.O_RDONLY) as image:
+                        os.fchown(image, action.params["uid"], action.params["gid"])
+                elif action.kind == "delete":
+                    kind = _kind_in(directory, request.name)
+                    if kind != "file":
+                        raise path_changed(request, "a %s at %s" % (kind, request.location()) if kind != "gone" else "no image at %s" % request.location())
+                    os.unlink(request.name, dir_fd=directory)  # unlink never follows a symlink
+        finally:
+            os.close(directory)
 
 
 class VolumeSessions:
@@ -708,7 +943,7 @@ def _needs_nothing(state, request):
             and state.id_error is None and not _plan_ownership(request, state))
 
 
-def pad_to_whole_sectors(path):
+def pad_to_whole_sectors(descriptor):
     """Extend an image file written through FUSE to whole 512-byte sectors, with zeros.
 
     qemu's gluster driver reads whole sectors and fails a read that the end of the file cuts short
@@ -718,28 +953,91 @@ def pad_to_whole_sectors(path):
     gluster driver pads its own files the same way (197120 bytes). posix_fallocate only extends: it
     changes no byte and never shrinks, even if a VM grew the file in the meantime.
     """
-    size = os.stat(path).st_size
+    size = os.fstat(descriptor).st_size
     if size % SECTOR_SIZE:
-        descriptor = os.open(path, os.O_WRONLY)
+        os.posix_fallocate(descriptor, size, SECTOR_SIZE - size % SECTOR_SIZE)
+
+
+class _ImageFile:
+    """The image of the request opened in its directory without following a symlink; a context manager
+    giving the descriptor. Anything but a regular file there is refused as a changed path."""
+
+    def __init__(self, request, directory, flags):
+        self.request, self.directory, self.flags = request, directory, flags
+        self.descriptor = None
+
+    def __enter__(self):
+        request = self.request
         try:
-            os.posix_fallocate(descriptor, size, SECTOR_SIZE - size % SECTOR_SIZE)
+            self.descriptor = os.open(request.name, self.flags | OPEN_FILE, dir_fd=self.directory)
+        except OSError as exc:
+            kind = _kind_in(self.directory, request.name)
+            raise path_changed(request, "no image at %s" % request.location() if kind == "gone" else
+                               "a %s at %s" % (kind, request.location())) from exc
+        kind = _kind(os.fstat(self.descriptor).st_mode)
+        if kind != "file":
+            os.close(self.descriptor)
+            raise path_changed(request, "a %s at %s" % (kind, request.location()))
+        return self.descriptor
+
+    def __exit__(self, *exc_info):
+        os.close(self.descriptor)
+        return False
+
+
+def _refuse_other_files(request, descriptor):
+    """Before qemu-img opens an existing image: its header still names no other file of the node."""
+    header = header_info(descriptor)
+    if header is not None and (header.others or header.format != request.format):
+        named = " with " + ", ".join(header.others) if header.others else ""
+        raise path_changed(request, "%s at %s%s" % (header.describe(), request.location(), named))
+
+
+def _same_file(directory, name, descriptor):
+    """Whether ``name`` in the directory (not followed) is the open file."""
+    try:
+        named = os.lstat(name, dir_fd=directory)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(descriptor)
+    return stat.S_ISREG(named.st_mode) and (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def partial_name(request):
+    """A new, unpredictable name next to the image (the suffix last: cleanup and tests look for it)."""
+    return ".%s.%s%s" % (request.name, secrets.token_hex(8), PARTIAL_SUFFIX)
+
+
+def _write_then_link(runner, request, action, directory):
+    """Write the new image into a file of its own, then hard-link that file into place (never replacing one).
+
+    The file is created exclusively (O_EXCL|O_NOFOLLOW) in the directory walked without symlinks;
+    FUSE: qemu-img writes to its descriptor; gfapi: by its name, which must still be that file after.
+    Only that file's partial name is removed, and only while it still is that file."""
+    partial = partial_name(request)
+    descriptor = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_NOFOLLOW, 0o600, dir_fd=directory)
+    try:
+        if action.params["access"] == "gfapi":
+            target = gluster_uri(request, action.params["server"], "/".join(request.parents + [partial]))
+            runner.run(action.argv + [target] + action.params["tail"])
+            if not _same_file(directory, partial, descriptor):
+                raise path_changed(request, "%s/%s is no longer the file this run created (a %s now)" % (
+                    request.volume, "/".join(request.parents + [partial]), _kind_in(directory, partial)))
+        else:
+            runner.run(action.argv + [fd_path(descriptor)] + action.params["tail"], pass_fds=(descriptor,))
+        pad_to_whole_sectors(descriptor)
+        os.fchmod(descriptor, NEW_IMAGE_MODE)
+        try:
+            # linkat of the descriptor: never a symlink's target, never across filesystems (EXDEV)
+            os.link(fd_path(descriptor), request.name, dst_dir_fd=directory, follow_symlinks=True)
+        except FileExistsError as exc:
+            raise Refusal(
+                "a file appeared at the path during this run", "a %s at %s" % (_kind_in(directory, request.name), request.location()),
+                request.describe(), "It was left untouched and the new image discarded; look at what is there and run again.",
+            ) from exc
+    finally:
+        try:
+            if _same_file(directory, partial, descriptor):
+                os.unlink(partial, dir_fd=directory)
         finally:
             os.close(descriptor)
-
-
-def _write_then_link(runner, state, request, action):
-    """Run qemu-img on the partial name, then hard-link it into place (never replacing a file)."""
-    partial = state.on_mount(action.params["partial"])
-    try:
-        runner.run(action.argv)
-        pad_to_whole_sectors(partial)
-        try:
-            os.link(partial, state.on_mount(request.path))
-        except OSError as exc:
-            if exc.errno == errno.EEXIST:
-                raise RuntimeError("a file appeared at %s/%s during this run; it was left untouched and the new image discarded" % (
-                    request.volume, request.path)) from exc
-            raise
-    finally:
-        if os.path.lexists(partial):
-            os.unlink(partial)

@@ -72,16 +72,17 @@ class CommandRunner:
     def has(self, name):
         return self.binary(name, required=False) is not None
 
-    def run(self, argv, check=True, ok_rcs=(0,), data=None):
+    def run(self, argv, check=True, ok_rcs=(0,), data=None, pass_fds=()):
         """Run ``argv`` (the first element a tool name or path) and return a CommandResult.
 
         With ``check`` (the default) an exit code outside ``ok_rcs`` raises CommandError. Any command
         run this way may change the node, so the answers :meth:`read` remembered are forgotten.
+        ``pass_fds``: descriptors the command inherits (a file opened safely, named /proc/self/fd/N).
         """
         self._answers.clear()
-        return self._execute(argv, check, ok_rcs, data)
+        return self._execute(argv, check, ok_rcs, data, pass_fds)
 
-    def read(self, argv, ok_rcs=(0,), check=True):
+    def read(self, argv, ok_rcs=(0,), check=True, pass_fds=()):
         """Run a read-only command, or return its answer from earlier in this module run.
 
         A module handling many items (one per VM) observes the node once per item; the answers
@@ -93,36 +94,37 @@ class CommandRunner:
         key = (tuple(str(arg) for arg in argv), tuple(ok_rcs))
         if key in self._answers:
             return self._answers[key]
-        result = self._execute(argv, check, ok_rcs, None)
+        result = self._execute(argv, check, ok_rcs, None, pass_fds)
         if result.rc in ok_rcs:
             self._answers[key] = result
         return result
 
-    def _execute(self, argv, check, ok_rcs, data):
+    def _execute(self, argv, check, ok_rcs, data, pass_fds=()):
         argv = [str(arg) for arg in argv]
         if not argv[0].startswith("/"):
             argv[0] = self.binary(argv[0])
+        extra = {"pass_fds": tuple(pass_fds)} if pass_fds else {}
         rc, stdout, stderr = self._module.run_command(
-            argv, environ_update=dict(C_LOCALE_ENV), data=data, binary_data=data is not None
+            argv, environ_update=dict(C_LOCALE_ENV), data=data, binary_data=data is not None, **extra
         )
         self.history.append(shlex.join(argv))
         if check and rc not in ok_rcs:
             raise CommandError(argv, rc, stdout, stderr)
         return CommandResult(argv, rc, stdout, stderr)
 
-    def query(self, argv, ok_rcs=(0,), attempts=3):
+    def query(self, argv, ok_rcs=(0,), attempts=3, pass_fds=()):
         """:meth:`read` a command whose answer is its stdout; an empty answer is asked again.
 
         Tools that print as they exit (block-buffered pipes: lvs, qemu-img) can have their output
         missed by run_command's select loop (ansible/ansible#51393, #85869); seen in the lab on
         loaded nodes as rc 0 with an empty stdout. Asking a read-only command again is harmless.
         """
-        result = self.read(argv, ok_rcs=ok_rcs)
+        result = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
         for _retry in range(attempts - 1):
             if result.stdout.strip():
                 break
             self.forget(argv, ok_rcs)
-            result = self.read(argv, ok_rcs=ok_rcs)
+            result = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
         return result
 
     def forget(self, argv, ok_rcs=(0,)):

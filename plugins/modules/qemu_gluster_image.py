@@ -17,6 +17,16 @@ description:
     grows it with C(qemu-img resize); a smaller size or another format is refused with a message. New images are
     written under a hidden partial name next to the target and hard-linked into place, so an image that appears
     meanwhile is never replaced and an interrupted run leaves no half image under the final name.
+  - Never follows a link on the volume, whose content its clients write. The partial file gets an unpredictable name
+    (C(.NAME.<random>.vmstorage-partial)) and is created exclusively in the image's directory, which is walked from
+    the volume root without following symlinks; qemu-img writes to that open file (FUSE) or, through gfapi, to its
+    name, which must still be that file afterwards. A symlink, a directory or any other non-file at O(path), a
+    symlinked parent, or a path that changes during the run is refused with what was found; growing, ownership and
+    deletion work on the file opened the same way.
+  - qemu-img never guesses the format of an existing image, whose content a guest writes (a raw disk's guest can
+    write a qcow2 header); the format is read from the image's magic (qcow2, qed, anything else raw) and passed
+    with C(-f), and an existing qcow2 or qed image whose header names a backing file or an external data file is
+    refused before qemu-img opens it.
   - A run first takes a quick look at the image on this node's own brick of the volume, when the node has one (the
     volume started, the brick process online, no AFR pending or dirty mark on the file) and reads the qcow2 or qed
     header. That look is trusted for one conclusion only, that the image is there as asked and nothing needs doing;
@@ -130,10 +140,23 @@ options:
         C(qemu-img convert) into the requested O(format) when no image exists at O(path) yet.
       - An import never overwrites. When an image exists at O(path), it counts as this import if it has the requested
         format and the source's virtual size (or O(size)); anything else is refused.
+      - The source's format is probed once with C(qemu-img info --output=json) (or taken from O(source_format)) and
+        C(qemu-img convert) is told it with C(-f). A source that names other files of the node (a backing file, a
+        qcow2 external data file, vmdk extents), which convert would copy into the new disk, is refused unless
+        O(allow_source_backing_file).
     type: str
+  allow_source_backing_file:
+    description:
+      - Allow importing a O(source) whose image names other files on this node (a backing file, an external data file,
+        vmdk extents); the import copies them into the new disk (flattened).
+      - Without it such a source is refused naming the files; a crafted image can name any file root can read
+        (C(/etc/shadow)). Flatten it yourself instead when in doubt.
+    type: bool
+    default: false
   source_format:
     description:
-      - Format of O(source). Unset lets qemu-img probe it; set it for raw sources, whose probing qemu warns about.
+      - Format of O(source). Unset lets C(qemu-img info) probe it once; the conversion then uses the probed format.
+        Set it for raw sources, whose probing qemu warns about.
     type: str
   access:
     description:
@@ -326,6 +349,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     allow_delete=dict(type="bool", default=False),
     source=dict(type="str"),
+    allow_source_backing_file=dict(type="bool", default=False),
     source_format=dict(type="str"),
     access=dict(type="str", choices=["auto", "gfapi", "fuse"], default="auto"),
     owner=dict(type="str"),

@@ -13,7 +13,9 @@ The tests run in file order on one fresh lab, each one step of a story that buil
 3. the volume stopped as the refusal says; the site converges with TLS; clients with and without
    certificates try to mount;
 4. the TLS site once more: nothing changes;
-5. the modules on their own: gluster_replica_volume makes a volume without auth_allow (the brick hosts only)
+5. a client of the volume plants symlinks where qemu_gluster_image writes, and a source whose backing file is a
+   node file is imported: nothing outside the volume is written or read.
+6. the modules on their own: gluster_replica_volume makes a volume without auth_allow (the brick hosts only)
    and refuses '*'; btrfs_brick refuses a brick directory planted as a symbolic link.
 
 The client outside the pool is a real glusterfs FUSE client (the lab host's glusterfs-client) on the
@@ -478,10 +480,20 @@ def test_no_private_key_in_any_output(pki):
     assert "tls-on-running" in OUTPUTS and not leaks and certificate_shown, leaks
 
 
-# ---------------------------------------------------------------- 5. the modules on their own
+# ---------------------------------------------------------------- 5. what a client of the volume plants for the module
 
-# `fatal: [node1]: FAILED! => {...}`: the failed task's result as JSON
-FAILURE = re.compile(r"^fatal: \[[^\]]+\]: FAILED! => (\{.*\})$", re.MULTILINE)
+BRICK = "/srv/%s/data" % VOLUME
+VICTIM = "/root/victim"
+MARKER = "/root/vmstorage-marker"
+# the partial name the module used before (predictable) and a guess at a random one
+PLANTED = (".planted.img.vmstorage-partial", ".planted.img.0123456789abcdef.vmstorage-partial",
+           ".planted-gfapi.img.vmstorage-partial", ".planted-gfapi.img.0123456789abcdef.vmstorage-partial")
+# the failed task's result as JSON: `fatal: [node1]: FAILED! => {...}` (also per item, or UNREACHABLE)
+FAILURE = re.compile(r"^(?:fatal|failed): \[[^\]]+\](?: \(item=[^)]*\))?: (?:FAILED|UNREACHABLE)! => (\{.*\})$", re.MULTILINE)
+
+
+
+
 OPEN_VOLUME = "s17"
 OPEN_BRICK = "/srv/%s/s17" % VOLUME  # on the vault brick's filesystem, beside its brick directory
 
@@ -496,6 +508,104 @@ def module_task(workdir, name, module_name, args):
     failure = FAILURE.search(output)
     return rc, output, json.loads(failure.group(1)) if failure else None
 
+
+def image_task(workdir, name, **args):
+    """Run qemu_gluster_image once on node1; (rc, output, failure result or None)."""
+    return module_task(workdir, "security-" + name, "qemu_gluster_image",
+                       dict(dict(volume=VOLUME, servers=list(labsite.NODES), format="qcow2"), **args))
+
+
+def on_volume(shell):
+    """Run a shell command in node2's FUSE mount of the volume (node2 as any client admitted to it)."""
+    return run_ok(labsite.node("node2"), "mkdir -p /mnt/plant && mount -t glusterfs node1:/%s /mnt/plant && cd /mnt/plant && "
+                  "{ %s; }; status=$?; cd /; umount /mnt/plant; exit $status" % (VOLUME, shell))
+
+
+def sha256(name, path):
+    return run_ok(labsite.node(name), "sha256sum " + path).split()[0]
+
+
+def brick_entries(pattern):
+    """`ls -l`-style lines of node1's brick entries matching a shell pattern (the volume's view, no FUSE)."""
+    return run_ok(labsite.node("node1"), "cd %s && for f in %s; do [ -e \"$f\" ] || [ -L \"$f\" ] && "
+                  "stat -c '%%n %%F %%N' \"$f\"; done; true" % (BRICK, pattern)).splitlines()
+
+
+def test_a_planted_symlink_never_redirects_the_module(workdir):
+    node1 = labsite.node("node1")
+    run_ok(node1, "seq 1 100000 > %s && chmod 600 %s" % (VICTIM, VICTIM))
+    victim_before = sha256("node1", VICTIM)
+    on_volume(" && ".join("ln -s %s %s" % (VICTIM, name) for name in PLANTED + ("planted2.img",)))
+    planted = [line for line in brick_entries(".planted* planted2.img") if "symbolic link" in line]
+    assert len(planted) == len(PLANTED) + 1, planted
+
+    created = {}
+    for path, access in (("planted.img", "fuse"), ("planted-gfapi.img", "gfapi")):
+        rc, output, failure = image_task(workdir, "create-" + access, path=path, size="64M", access=access)
+        assert rc == 0 and failure is None, output[-3000:]
+        info = json.loads(run_ok(node1, "qemu-img info --output=json -U -f qcow2 %s/%s" % (BRICK, path)))
+        kind = run_ok(node1, "stat -c %%F %s/%s" % (BRICK, path)).strip()
+        created[access] = "%s, %s %d MiB" % (kind, info["format"], info["virtual-size"] // 1024 ** 2)
+    victim_after_create = sha256("node1", VICTIM)
+    links_left = [line for line in brick_entries(".planted* planted2.img") if "symbolic link" in line]
+    partials = [line for line in brick_entries(".planted*") if "symbolic link" not in line]
+
+    before = labsite.snapshot(images=True)
+    rc, output, failure = image_task(workdir, "create-at-link", path="planted2.img", size="64M", access="fuse")
+    changes = labsite.changes(before, labsite.snapshot(images=True))
+    victim_after = sha256("node1", VICTIM)
+    message = (failure or {}).get("msg", "")
+    refused = message.startswith("the path is not a regular file: found a symlink at %s/planted2.img" % VOLUME)
+    record("S15", "A client of the volume (node2's FUSE mount) plants symlinks to node1's %s at the partial name the "
+           "module used to write (.planted.img.vmstorage-partial), at a guessed random one and at planted2.img; the module "
+           "then creates planted.img (fuse), planted-gfapi.img (gfapi) and planted2.img from node1" % VICTIM,
+           "the victim byte-identical; the images created as regular files next to the planted links, which stay; "
+           "planted2.img refused (found a symlink, asked the image, remove it yourself), every node unchanged",
+           "victim sha256 %s; planted.img: %s; planted-gfapi.img: %s; planted links left: %d of %d, partial files left: %d; "
+           "planted2.img: %s; nodes %s" % (
+               "unchanged" if victim_before == victim_after_create == victim_after else "CHANGED",
+               created["fuse"], created["gfapi"], len(links_left), len(PLANTED) + 1, len(partials),
+               "refused: found a symlink at %s/planted2.img" % VOLUME if refused else "not refused: %s" % (message or rc),
+               "unchanged" if not changes else "changed"))
+    assert victim_before == victim_after_create == victim_after
+    assert created == {"fuse": "regular file, qcow2 64 MiB", "gfapi": "regular file, qcow2 64 MiB"}, created
+    assert len(links_left) == len(PLANTED) + 1 and not partials, (links_left, partials)
+    assert rc != 0 and refused and "remove what is there yourself" in message, output[-3000:]
+    assert not changes, changes
+
+
+def test_an_import_never_reads_the_backing_file_a_source_names(workdir):
+    node1 = labsite.node("node1")
+    marker = "vmstorage-marker-%s" % os.urandom(8).hex()
+    source = "/var/tmp/crafted.qcow2"
+    run_ok(node1, "echo %s > %s && qemu-img create -q -f qcow2 -b %s -F raw %s 64M" % (marker, MARKER, MARKER, source))
+    before = labsite.snapshot(images=True)
+    rc, output, failure = image_task(workdir, "import-crafted", path="imported.img", source=source)
+    changes = labsite.changes(before, labsite.snapshot(images=True))
+    message = (failure or {}).get("msg", "")
+    refused = message.startswith("the import source has a backing file: found %s is a qcow2 image of 64 MiB "
+                                 "(67108864 bytes) with backing file %s" % (source, MARKER))
+    left = {name: run_ok(labsite.node(name), "ls -a %s | grep -c imported || true" % BRICK).strip() for name in labsite.NODES}
+    # positive control: the same source with the option set does copy the node file into the new disk
+    rc_allowed, output_allowed, failure_allowed = image_task(workdir, "import-allowed", path="allowed.img", source=source,
+                                                             format="raw", allow_source_backing_file=True)
+    copied = run_ok(node1, "head -c %d %s/allowed.img" % (len(marker), BRICK)) == marker
+    record("S16", "An import of a qcow2 source made on node1 whose backing file is the node file %s (no source_format)"
+           % MARKER, "refused naming the backing file (flatten it or set allow_source_backing_file); every node unchanged, "
+           "no new disk; with allow_source_backing_file the node file's bytes are in the new disk (the refusal guards a "
+           "real read)", "%s; nodes %s; new disk or partial on the bricks: %s; allowed: %s" % (
+               "refused: found the backing file %s" % MARKER if refused else "not refused: %s" % (message or rc),
+               "unchanged" if not changes else "changed",
+               ", ".join("%s %s" % item for item in sorted(left.items())),
+               "the marker's bytes at the start of the new disk" if copied else "marker not copied"))
+    assert rc != 0 and refused, output[-3000:]
+    assert "allow_source_backing_file: true" in message and "flatten the source yourself" in message
+    assert not changes, changes
+    assert set(left.values()) == {"0"}, left
+    assert rc_allowed == 0 and failure_allowed is None and copied, output_allowed[-3000:]
+
+
+# ---------------------------------------------------------------- 6. the modules on their own
 
 def test_the_volume_module_on_its_own_admits_only_the_brick_hosts_and_refuses_an_open_volume(workdir):
     rc, output, _failure = module_task(workdir, "s17-default", "gluster_replica_volume",
@@ -566,6 +676,6 @@ def test_a_brick_directory_planted_as_a_link_is_refused(workdir):
 
 
 def test_the_security_table_in_docs_is_what_was_measured():
-    ids = ["S%02d" % number for number in range(1, 15)] + ["S17", "S18"]
+    ids = ["S%02d" % number for number in range(1, 19)]
     assert sorted(ROWS) == ids, "cases missing from this run: %s" % sorted(set(ids) - set(ROWS))
     casetable.check_or_update("security", [ROWS[case_id] for case_id in ids])
