@@ -490,10 +490,6 @@ PLANTED = (".planted.img.vmstorage-partial", ".planted.img.0123456789abcdef.vmst
            ".planted-gfapi.img.vmstorage-partial", ".planted-gfapi.img.0123456789abcdef.vmstorage-partial")
 # the failed task's result as JSON: `fatal: [node1]: FAILED! => {...}` (also per item, or UNREACHABLE)
 FAILURE = re.compile(r"^(?:fatal|failed): \[[^\]]+\](?: \(item=[^)]*\))?: (?:FAILED|UNREACHABLE)! => (\{.*\})$", re.MULTILINE)
-
-
-
-
 OPEN_VOLUME = "s17"
 OPEN_BRICK = "/srv/%s/s17" % VOLUME  # on the vault brick's filesystem, beside its brick directory
 
