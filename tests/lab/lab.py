@@ -26,6 +26,7 @@ import hashlib
 import inspect
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -359,7 +360,6 @@ def dir_problem(path, st, uid, sticky_ok=False):
 
 
 def user_name(uid):
-    import pwd  # noqa: PLC0415 - only for messages
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
@@ -400,8 +400,15 @@ def safe_dir(path, what, mode=0o755):
 
 
 def open_nofollow(path, flags, mode, **kw):
-    """open() that refuses a symlink as the last component (O_NOFOLLOW)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | flags, 0o644)
+    """open() of a regular file that refuses a symlink as the last component (O_NOFOLLOW) and
+    anything but a regular file (a guest can write its node dir: a FIFO there must not hang us)."""
+    if "r" not in mode:
+        flags |= os.O_WRONLY | os.O_CREAT
+    fd = os.open(path, os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | flags, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LabError("%s is not a regular file" % path)
+    os.set_blocking(fd, True)
     return os.fdopen(fd, mode, **kw)
 
 
@@ -812,7 +819,10 @@ def boot_node(lab, st, node, machine_id):
     d = lab.node_dir(node)
     rm(lab.node_uml_dir(node))
     # the binary itself: /usr/bin/linux is a link through /etc/alternatives, which the jail lacks
-    cmd = [os.path.realpath(shutil.which("linux") or "/usr/bin/linux"), "mem=" + GUEST_MEM, "ubd0=%s,%s" % (os.path.join(d, "root.cow"), image)]
+    binary = os.path.realpath(shutil.which("linux") or "/usr/bin/linux")
+    if not binary.startswith("/usr/"):
+        raise LabError("UML kernel %s is outside /usr, the only program dir of the guests' jail" % binary)
+    cmd = [binary, "mem=" + GUEST_MEM, "ubd0=%s,%s" % (os.path.join(d, "root.cow"), image)]
     cmd += ["ubd%d=%s" % (j, os.path.join(d, disk + ".img")) for j, disk in enumerate(DISKS, 1)]
     cmd += ["root=/dev/ubda", "rw",
             "vec0:transport=tap,ifname=vmsg-tap%d,gro=1,mac=%s" % (NODES.index(node) + 1, lab.mac(node)),
@@ -845,11 +855,11 @@ def boot_node(lab, st, node, machine_id):
 
 def console_tail(lab, node, n=15):
     try:
-        with os.fdopen(os.open(os.path.join(lab.node_dir(node), "console.log"), os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
+        with open_nofollow(os.path.join(lab.node_dir(node), "console.log"), os.O_RDONLY, "rb") as f:
             f.seek(0, 2)
             f.seek(max(0, f.tell() - 4000))
             lines = f.read().decode(errors="replace").splitlines()[-n:]
-    except OSError:
+    except (OSError, LabError):
         return ""
     return "\n".join("    " + l for l in lines)
 
