@@ -842,6 +842,10 @@ def boot_node(lab, st, node, machine_id):
     console.flush()
     lab.log("start %s: %s" % (node, " ".join(cmd)))
     env = dict(os.environ)
+    # UML puts its memory file in $TMPDIR (then $TMP, $TEMP): the jail's own tmpfs
+    env.pop("TMP", None)
+    env.pop("TEMP", None)
+    env["TMPDIR"] = "/dev/shm"
     if st.get("shim"):
         env["LD_PRELOAD"] = st["shim"]
     p = subprocess.Popen(lab.in_ns(cmd), stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
