@@ -26,11 +26,14 @@ import hashlib
 import inspect
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -43,6 +46,10 @@ DISK_SIZE = 8 * 1024 ** 3
 IMAGE_SIZE = "4G"
 GUEST_MEM = "1024M"
 UML_MODULES = "/usr/lib/uml/modules"
+# Guest paths inside the lab's hostfs root (kernel parameter hostfs=<state>/hostfs): every hostfs
+# mount of a guest is relative to it; vmsg-early and vmsg-identity mount these read-only.
+HOSTFS_MODULES = "/modules"
+HOSTFS_SEED = "/seed"
 BRIDGE = "vmsg-br"
 HOST_PACKAGES = ("user-mode-linux", "uml-utilities", "debootstrap", "debian-archive-keyring",
                  "e2fsprogs", "iproute2", "openssh-client", "util-linux", "ca-certificates", "gcc", "libc6-dev",
@@ -90,8 +97,11 @@ class Lab:
         self.cp_dir = os.path.join(self.state, "cp")
         self.netns_etc = os.path.join(NETNS_ETC, self.netns)
         self.uml_dir = os.path.join(self.state, "uml")
+        self.hostfs = os.path.join(self.state, "hostfs")
+        self.jail = os.path.join(self.state, "jail")  # mount point of each guest's private jail tmpfs
         self.key = os.path.join(self.cache, "ssh", "id_ed25519")
         self._log = None
+        self.trusted = False  # set by secure(): nothing is written before the dirs are checked
 
     def ip(self, node):
         return "%s.%d" % (self.prefix, 10 + NODES.index(node) + 1)
@@ -103,12 +113,22 @@ class Lab:
     def node_dir(self, node):
         return os.path.join(self.state, node)
 
+    def node_uml_dir(self, node):
+        """uml_dir= of one guest (its pid file and mconsole socket are in <this>/<node>/)."""
+        return os.path.join(self.uml_dir, node)
+
+    def mconsole(self, node):
+        return os.path.join(self.node_uml_dir(node), node, "mconsole")
+
+    def seed_dir(self, node):
+        return os.path.join(self.hostfs, HOSTFS_SEED.lstrip("/"), node)
+
     # logging -----------------------------------------------------------------------------
     def log(self, msg):
         if self._log is None:
-            if not os.path.isdir(self.state):  # read-only commands on a lab never started
+            if not self.trusted or not os.path.isdir(self.state):
                 return
-            self._log = open(self.log_path, "a", buffering=1)
+            self._log = open_nofollow(self.log_path, os.O_APPEND, "a", buffering=1)
         self._log.write("%s [%d] %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), os.getpid(), msg))
 
     def logfile(self):
@@ -195,11 +215,15 @@ class Lab:
             return {}
 
     def save(self, st):
-        os.makedirs(self.state, exist_ok=True)
-        tmp = self.state_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(st, f, indent=1, sort_keys=True)
-        os.replace(tmp, self.state_file)
+        write_file(self.state_file, json.dumps(st, indent=1, sort_keys=True))
+
+    def secure(self):
+        """Create (or accept) the state base, this lab's state dir and the cache only when they
+        are safe: root runs and reads files there (connect.py as ssh ProxyCommand, the image)."""
+        for path, what in ((self.base, "VMSTORAGE_LAB_DIR (state base)"), (self.state, "the lab's state dir"),
+                           (self.cache, "VMSTORAGE_LAB_CACHE (image cache)")):
+            safe_dir(path, what)
+        self.trusted = True
 
 
 def subnet_prefix(name):
@@ -302,7 +326,7 @@ def is_mountpoint(path):
 
 @contextlib.contextmanager
 def flock(lab, path, what):
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -315,16 +339,92 @@ def flock(lab, path, what):
 
 
 def lab_lock(lab):
-    os.makedirs(lab.state, exist_ok=True)
+    safe_dir(lab.state, "the lab's state dir")
     return flock(lab, os.path.join(lab.state, ".lock"), "lab")
 
 
+def dir_problem(path, st, uid, sticky_ok=False):
+    """Why a directory root trusts is unsafe, or None: a symlink, not a directory, owned by another
+    user, or writable by group/others (sticky_ok: unless it is sticky, as /tmp and /var/tmp are)."""
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symlink (to %s)" % os.readlink(path)
+    if not stat.S_ISDIR(st.st_mode):
+        return "is not a directory (mode %o)" % st.st_mode
+    if st.st_uid not in (0, uid):
+        return "is owned by uid %d (%s), mode %04o" % (st.st_uid, user_name(st.st_uid), stat.S_IMODE(st.st_mode))
+    if st.st_mode & 0o022 and not (sticky_ok and st.st_mode & stat.S_ISVTX):
+        return "is writable by %s (owner uid %d, mode %04o)" % (
+            "group and others" if st.st_mode & 0o022 == 0o022 else "group" if st.st_mode & 0o020 else "others",
+            st.st_uid, stat.S_IMODE(st.st_mode))
+    return None
+
+
+def user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return "no such user"
+
+
+def safe_dir(path, what, mode=0o755):
+    """Make path a directory only we can change, or refuse: every existing ancestor must be
+    owned by root/us and not writable by others (sticky root dirs such as /var/tmp are fine, as
+    others cannot rename our entries there); path itself is created with mode (never through a
+    symlink: mkdir does not follow one, lstat sees it) and must be ours and not group/other
+    writable. Someone who made the directory first could otherwise plant files root runs."""
+    uid = os.geteuid()
+    path = os.path.abspath(path)
+    parent = os.path.realpath(os.path.dirname(path))
+    prefix = "/"
+    for part in [""] + [x for x in parent.split("/") if x]:
+        prefix = os.path.join(prefix, part)
+        if not os.path.lexists(prefix):
+            os.mkdir(prefix, 0o755)
+        why = dir_problem(prefix, os.lstat(prefix), uid, sticky_ok=True)
+        if why:
+            raise LabError("%s: parent directory %s %s, so other users could swap %s; use a path whose "
+                           "parents only root can write" % (what, prefix, why, path))
+    path = os.path.join(parent, os.path.basename(path))
+    try:
+        os.mkdir(path, mode)
+        os.chmod(path, mode)  # the umask may have cut it; the parent is safe, so this is our dir
+    except FileExistsError:
+        pass
+    why = dir_problem(path, os.lstat(path), uid)
+    if why:
+        raise LabError("%s %s %s: the lab writes and runs files there as root, so it must be a "
+                       "directory owned by root and not writable by group or others; if you made it, "
+                       "chown root:root %s && chmod go-w %s; if not, move it away (mv %s %s.suspect) "
+                       "and run again, or set another path" % (what, path, why, path, path, path, path))
+    return path
+
+
+def open_nofollow(path, flags, mode, **kw):
+    """open() of a regular file that refuses a symlink as the last component (O_NOFOLLOW) and
+    anything but a regular file (a guest can write its node dir: a FIFO there must not hang us)."""
+    if "r" not in mode:
+        flags |= os.O_WRONLY | os.O_CREAT
+    fd = os.open(path, os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | flags, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LabError("%s is not a regular file" % path)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, mode, **kw)
+
+
 def write_file(path, text, mode=0o644):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    """Write through an unpredictable temp name in the same dir (O_EXCL, mkstemp), then rename
+    over path: never follows a link planted at path or at a guessable temp name."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix="." + os.path.basename(path) + ".")
+    try:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as f:
+            f.write(text)
+            os.fchmod(f.fileno(), mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def rm(*paths):
@@ -429,8 +529,7 @@ def build_image(lab, digest, imgdir):
     t = time.monotonic()
     lab.progress("building guest image %s: debootstrap %s minbase, %d packages (log: %s)"
                  % (digest, SUITE, len(packages), lab.log_path))
-    builds = os.path.join(lab.cache, "build")
-    os.makedirs(builds, exist_ok=True)
+    builds = safe_dir(os.path.join(lab.cache, "build"), "the image build dir")
     for stale in glob.glob(os.path.join(builds, "*")):  # we hold the cache lock: leftovers of a crash
         umount_under(lab, stale)
         if any(m.startswith(os.path.realpath(stale) + "/") for m in mountinfo()):
@@ -473,10 +572,10 @@ def build_image(lab, digest, imgdir):
 def ensure_image(lab):
     digest = recipe_digest()
     imgdir = os.path.join(lab.cache, "images", digest)
-    os.makedirs(os.path.join(lab.cache, "images"), exist_ok=True)
+    safe_dir(os.path.join(lab.cache, "images"), "the image cache")
     with flock(lab, os.path.join(lab.cache, ".lock"), "image cache"):
+        safe_dir(os.path.dirname(lab.key), "the lab's ssh key dir", 0o700)
         if not (os.path.exists(lab.key) and os.path.exists(lab.key + ".pub")):
-            os.makedirs(os.path.dirname(lab.key), mode=0o700, exist_ok=True)
             rm(lab.key, lab.key + ".pub")
             lab.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vmstorage-lab", "-f", lab.key])
         if not os.path.exists(os.path.join(imgdir, "recipe.json")):
@@ -492,9 +591,14 @@ def ensure_shim(lab):
         h = hashlib.sha256(f.read()).hexdigest()[:12]
     so = os.path.join(lab.cache, "shim", "uml-xstate-%s.so" % h)
     if not os.path.exists(so):
-        os.makedirs(os.path.dirname(so), exist_ok=True)
-        lab.run(["cc", "-O2", "-Wall", "-shared", "-fPIC", "-o", so + ".tmp", src, "-ldl"])
-        os.replace(so + ".tmp", so)
+        fd, tmp = tempfile.mkstemp(dir=safe_dir(os.path.dirname(so), "the shim dir"), prefix=".uml-xstate.")
+        os.close(fd)
+        try:
+            lab.run(["cc", "-O2", "-Wall", "-shared", "-fPIC", "-o", tmp, src, "-ldl"])
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, so)
+        finally:
+            rm(tmp)
     return so
 
 
@@ -525,7 +629,7 @@ def write_netns_hosts(lab):
     with open("/etc/hosts") as f:
         host_entries = f.read()
     nodes = "".join("%s %s\n" % (lab.ip(n), n) for n in NODES)
-    os.makedirs(lab.netns_etc, exist_ok=True)
+    safe_dir(lab.netns_etc, "the namespace's /etc dir")
     write_file(os.path.join(lab.netns_etc, "hosts"),
                "%s\n# lab %s (tests/lab/lab; removed by `lab down`)\n%s" % (host_entries.rstrip("\n"), lab.name, nodes))
 
@@ -554,9 +658,9 @@ def delete_network(lab):
 
 def write_access_files(lab):
     """ssh config (with the netns guard), known_hosts, the guard itself, the control path dir."""
-    os.makedirs(lab.cp_dir, mode=0o700, exist_ok=True)
-    shutil.copyfile(os.path.join(HERE, "connect.py"), lab.connect)
-    os.chmod(lab.connect, 0o644)
+    safe_dir(lab.cp_dir, "Ansible's ssh control path dir", 0o700)
+    with open(os.path.join(HERE, "connect.py")) as f:
+        write_file(lab.connect, f.read())
     hosts = "\n".join("Host %s\n  HostName %s" % (n, lab.ip(n)) for n in NODES)
     write_file(lab.ssh_config, """\
 # Generated by tests/lab/lab for lab "{name}". Only works inside network namespace {netns}:
@@ -580,7 +684,7 @@ Host {names} {prefix}.*
            prefix=lab.prefix, key=lab.key, kh=lab.known_hosts, connect=lab.connect))
     lines = []
     for n in NODES:
-        with open(os.path.join(lab.node_dir(n), "seed", "ssh_host_ed25519_key.pub")) as f:
+        with open(os.path.join(lab.seed_dir(n), "ssh_host_ed25519_key.pub")) as f:
             kt, kb = f.read().split()[:2]
         lines.append("%s,%s %s %s" % (n, lab.ip(n), kt, kb))
     write_file(lab.known_hosts, "\n".join(lines) + "\n")
@@ -607,10 +711,11 @@ def make_seeds(lab):
     """Per node: a fresh ssh host key and root's authorized_keys, read by the guest via hostfs."""
     with open(lab.key + ".pub") as f:
         pub = f.read()
+    safe_dir(os.path.dirname(lab.seed_dir(NODES[0])), "the hostfs seed dir")
     for n in NODES:
-        seed = os.path.join(lab.node_dir(n), "seed")
+        seed = lab.seed_dir(n)
         rm(seed)
-        os.makedirs(seed)
+        safe_dir(seed, "the seed dir of " + n, 0o700)
         lab.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "root@" + n,
                  "-f", os.path.join(seed, "ssh_host_ed25519_key")])
         write_file(os.path.join(seed, "authorized_keys"), pub, 0o600)
@@ -620,16 +725,89 @@ def start_nodes(lab, st):
     """Boot every node on a fresh COW root and blank data disks."""
     st["nodes"] = {}
     for node in NODES:
-        d = lab.node_dir(node)
-        os.makedirs(d, exist_ok=True)
+        d = safe_dir(lab.node_dir(node), "the node dir of " + node)
         rm(os.path.join(d, "root.cow"))
         for disk in DISKS:
             path = os.path.join(d, disk + ".img")
             rm(path)
-            with open(path, "wb") as f:
-                f.truncate(DISK_SIZE)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                os.ftruncate(fd, DISK_SIZE)
+            finally:
+                os.close(fd)
         boot_node(lab, st, node, uuid.uuid4().hex)
     lab.progress("started %s (pids %s)" % (" ".join(NODES), " ".join(str(v["pid"]) for v in st["nodes"].values())))
+
+
+def uml_kernel_version():
+    have = sorted(os.listdir(UML_MODULES)) if os.path.isdir(UML_MODULES) else []
+    if len(have) == 1:
+        return have[0]
+    out = subprocess.run(["linux", "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         check=False).stdout.strip()
+    if out not in have:
+        raise LabError("no UML module tree for kernel %r in %s (have: %s)" % (out, UML_MODULES, have or "none"))
+    return out
+
+
+def make_hostfs(lab):
+    """The guests' hostfs root (kernel parameter hostfs=), on the host: the per-node seeds
+    (make_seeds) and an empty mount point for the module tree, which each guest's jail binds
+    read-only (guest_jail)."""
+    safe_dir(lab.hostfs, "the guests' hostfs root")
+    mods = safe_dir(os.path.join(lab.hostfs, HOSTFS_MODULES.lstrip("/")), "the hostfs module dir")
+    safe_dir(os.path.join(mods, uml_kernel_version()), "the hostfs module mount point")
+
+
+# Runs as `sh -c JAIL_SH vmsg-jail JAIL ro:PATH... rw:PATH... -- /usr/bin/linux ARGS...` in a
+# private mount namespace (unshare --mount): a tmpfs at JAIL gets each PATH bound at the same
+# path, then UML runs chrooted in it. Same PID all the way (every step execs).
+JAIL_SH = r"""
+set -eu
+jail=$1
+shift
+mount -t tmpfs -o mode=0755,nosuid,nodev vmsg-jail "$jail"
+ln -s usr/bin "$jail/bin"
+ln -s usr/lib "$jail/lib"
+ln -s usr/lib64 "$jail/lib64"
+mkdir -m 1777 "$jail/tmp"
+mkdir -p -m 0755 "$jail/dev/shm"
+while [ "$1" != -- ]; do
+    how=${1%%:*} spec=${1#*:}
+    src=${spec%%=*} dst=${spec#*=}
+    shift
+    if [ -d "$src" ]; then
+        mkdir -p "$jail$dst"
+    else
+        mkdir -p "$jail${dst%/*}"
+        : >"$jail$dst"
+    fi
+    mount --bind "$src" "$jail$dst"
+    if [ "$how" = ro ]; then
+        mount -o remount,bind,ro "$jail$dst"
+    fi
+done
+shift
+exec chroot "$jail" "$@"
+"""
+
+
+def guest_jail(lab, st, node):
+    """What UML sees of the host: hostfs mounts are relative to hostfs= but `..` in a mount
+    path is resolved by the host (mount -t hostfs none /m -o /../../etc escapes), so each guest
+    runs chrooted in a tmpfs in a mount namespace of its own that holds only what it needs, at
+    the same paths: /usr, the image, the shim, its hostfs root (module tree and its own seed,
+    read-only binds: the guest cannot write them even after remounting rw, and links it could
+    make anywhere else resolve inside the jail), its node dir and its UML dir (read-write), a
+    few devices. No /proc (/proc/1/root would lead out), only /proc/cpuinfo, which UML reads."""
+    kver = uml_kernel_version()
+    binds = ["ro:/usr", "ro:/etc/ld.so.cache", "ro:/proc/cpuinfo", "rw:/dev/null", "rw:/dev/zero",
+             "rw:/dev/urandom", "rw:/dev/random", "rw:/dev/net/tun", "ro:" + st["image"],
+             "ro:" + os.path.join(UML_MODULES, kver) + "=" + os.path.join(lab.hostfs, HOSTFS_MODULES.lstrip("/"), kver),
+             "ro:" + lab.seed_dir(node), "rw:" + lab.node_dir(node), "rw:" + lab.node_uml_dir(node)]
+    if st.get("shim"):
+        binds.append("ro:" + st["shim"])
+    return binds
 
 
 def boot_node(lab, st, node, machine_id):
@@ -639,22 +817,35 @@ def boot_node(lab, st, node, machine_id):
         raise LabError("guest image %s is gone: run lab down && lab up" % image)
     hosts = ",".join("%s=%s" % (n, lab.ip(n)) for n in NODES)
     d = lab.node_dir(node)
-    rm(os.path.join(lab.uml_dir, node))
-    cmd = ["linux", "mem=" + GUEST_MEM, "ubd0=%s,%s" % (os.path.join(d, "root.cow"), image)]
+    rm(lab.node_uml_dir(node))
+    # the binary itself: /usr/bin/linux is a link through /etc/alternatives, which the jail lacks
+    binary = os.path.realpath(shutil.which("linux") or "/usr/bin/linux")
+    if not binary.startswith("/usr/"):
+        raise LabError("UML kernel %s is outside /usr, the only program dir of the guests' jail" % binary)
+    cmd = [binary, "mem=" + GUEST_MEM, "ubd0=%s,%s" % (os.path.join(d, "root.cow"), image)]
     cmd += ["ubd%d=%s" % (j, os.path.join(d, disk + ".img")) for j, disk in enumerate(DISKS, 1)]
     cmd += ["root=/dev/ubda", "rw",
             "vec0:transport=tap,ifname=vmsg-tap%d,gro=1,mac=%s" % (NODES.index(node) + 1, lab.mac(node)),
             "con0=null,fd:1", "con=null", "ssl=null",
-            "uml_dir=" + lab.uml_dir, "umid=" + node,
+            "uml_dir=" + lab.node_uml_dir(node), "umid=" + node,
             "quiet", "fsck.mode=skip", "systemd.machine_id=" + machine_id,
             "vmsg.hostname=" + node, "vmsg.ip=%s/24" % lab.ip(node), "vmsg.gw=" + lab.gateway,
-            "vmsg.hosts=" + hosts, "vmsg.seed=" + os.path.join(d, "seed"), "vmsg.modules=" + UML_MODULES]
-    os.makedirs(lab.uml_dir, exist_ok=True)
-    console = open(os.path.join(d, "console.log"), "ab")
+            "vmsg.hosts=" + hosts, "hostfs=" + lab.hostfs,
+            "vmsg.seed=%s/%s" % (HOSTFS_SEED, node), "vmsg.modules=" + HOSTFS_MODULES]
+    safe_dir(lab.uml_dir, "UML's dir")
+    safe_dir(lab.node_uml_dir(node), "UML's dir of " + node)
+    safe_dir(lab.jail, "the jail mount point")
+    cmd = ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", JAIL_SH, "vmsg-jail", lab.jail]\
+        + guest_jail(lab, st, node) + ["--"] + cmd
+    console = open_nofollow(os.path.join(d, "console.log"), os.O_APPEND, "ab")
     console.write(("\n===== %s boot %s =====\n" % (node, time.strftime("%Y-%m-%d %H:%M:%S"))).encode())
     console.flush()
     lab.log("start %s: %s" % (node, " ".join(cmd)))
     env = dict(os.environ)
+    # UML puts its memory file in $TMPDIR (then $TMP, $TEMP): the jail's own tmpfs
+    env.pop("TMP", None)
+    env.pop("TEMP", None)
+    env["TMPDIR"] = "/dev/shm"
     if st.get("shim"):
         env["LD_PRELOAD"] = st["shim"]
     p = subprocess.Popen(lab.in_ns(cmd), stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
@@ -668,11 +859,11 @@ def boot_node(lab, st, node, machine_id):
 
 def console_tail(lab, node, n=15):
     try:
-        with open(os.path.join(lab.node_dir(node), "console.log"), "rb") as f:
+        with open_nofollow(os.path.join(lab.node_dir(node), "console.log"), os.O_RDONLY, "rb") as f:
             f.seek(0, 2)
             f.seek(max(0, f.tell() - 4000))
             lines = f.read().decode(errors="replace").splitlines()[-n:]
-    except OSError:
+    except (OSError, LabError):
         return ""
     return "\n".join("    " + l for l in lines)
 
@@ -757,8 +948,12 @@ def stop_nodes(lab, st):
     if procs:
         halts, halted = [], {}
         for node, v in nodes.items():
-            sock = os.path.join(lab.uml_dir, node, "mconsole")
-            if alive(v["pid"], v["start"]) and os.path.exists(sock):
+            sock = lab.mconsole(node)
+            # lstat: the guest can write its UML dir (through hostfs); never follow a link there
+            with contextlib.suppress(OSError):
+                if not stat.S_ISSOCK(os.lstat(sock).st_mode):
+                    sock = None
+            if sock and alive(v["pid"], v["start"]) and os.path.exists(sock):
                 lab.log("$ uml_mconsole %s halt" % sock)
                 halts.append(subprocess.Popen(["uml_mconsole", sock, "halt"], stdin=subprocess.DEVNULL,
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -774,7 +969,7 @@ def stop_nodes(lab, st):
         if left:
             raise LabError("guest processes survive SIGKILL: %s" % sorted(left))
     for node in nodes:
-        rm(os.path.join(lab.uml_dir, node))
+        rm(lab.node_uml_dir(node))
     st["nodes"] = {}
     lab.save(st)
 
@@ -804,8 +999,8 @@ def teardown(lab, st):
     delete_network(lab)
     for n in NODES:
         d = lab.node_dir(n)
-        rm(os.path.join(d, "root.cow"), *[os.path.join(d, x + ".img") for x in DISKS])
-    rm(lab.uml_dir, lab.inventory, lab.ssh_config, lab.known_hosts, lab.cp_dir)
+        rm(os.path.join(d, "root.cow"), os.path.join(d, "seed"), *[os.path.join(d, x + ".img") for x in DISKS])
+    rm(lab.uml_dir, lab.inventory, lab.ssh_config, lab.known_hosts, lab.cp_dir, lab.hostfs, lab.jail)
     st["nodes"] = {}
     lab.save(st)
 
@@ -872,6 +1067,8 @@ def check_clean(lab):
             back = f.read().strip()
             if back.startswith(lab.state + "/") or back.startswith(lab.cache + "/"):
                 problems.append("loop device %s -> %s" % (bf.split("/")[3], back))
+    if os.path.lexists(lab.hostfs):
+        problems.append("hostfs root left: %s" % lab.hostfs)
     for n in NODES:
         for x in ("root.cow",) + tuple(d + ".img" for d in DISKS):
             if os.path.exists(os.path.join(lab.node_dir(n), x)):
@@ -925,7 +1122,6 @@ def lab_present(lab, st):
 
 
 def cmd_up(lab, args):
-    os.makedirs(lab.state, exist_ok=True)
     lab.log("lab up")
     ensure_host_packages(lab)
     with lab_lock(lab):
@@ -962,6 +1158,7 @@ def cmd_up(lab, args):
             create_network(lab)
             st["netns_id"] = lab.netns_id()
             lab.save(st)
+            make_hostfs(lab)
             make_seeds(lab)
             write_access_files(lab)
             start_nodes(lab, st)
@@ -981,6 +1178,7 @@ def cmd_up(lab, args):
 def restart_guests(lab, st):
     close_control_masters(lab)
     stop_nodes(lab, st)
+    make_hostfs(lab)
     make_seeds(lab)
     write_access_files(lab)
     start_nodes(lab, st)
@@ -1126,6 +1324,7 @@ def main(argv):
     lab = None
     try:
         lab = Lab()
+        lab.secure()
         if argv[1] in ("down", "reset"):
             lab.log("lab %s" % argv[1])
         return COMMANDS[argv[1]](lab, argv[2:])

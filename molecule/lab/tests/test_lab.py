@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 import xml.etree.ElementTree as ET
 
 
@@ -67,3 +68,61 @@ def test_glusterd_answers_in_xml(host):
 def test_qemu_img_has_the_gluster_driver(host):
     drivers = run_ok(host, "qemu-img", "--help")
     assert "gluster" in drivers.split("Supported formats:")[1].split()
+
+
+ESCAPE_MNT = "/mnt/vmsg-escape"
+UP = "/.." * 32  # more `..` than the lab's hostfs root is deep: ends at the top of what UML sees
+
+
+def hostfs_read(host, source, name):
+    """As root in the guest, mount hostfs `source` and read `name` in it: (mount rc, content)."""
+    host.run("mkdir -p %s" % ESCAPE_MNT)
+    mounted = host.run("mount -t hostfs none %s -o %s" % (ESCAPE_MNT, source))
+    try:
+        content = host.run("cat %s/%s" % (ESCAPE_MNT, name)).stdout if mounted.rc == 0 else ""
+    finally:
+        if mounted.rc == 0:
+            host.run("umount %s" % ESCAPE_MNT)
+    return mounted.rc, content
+
+
+def test_hostfs_reaches_only_the_lab_s_own_folders(host, tmp_path_factory):
+    # a file only the host has, outside every lab dir (this test runs on the host, in the lab netns)
+    outside = tmp_path_factory.mktemp("hostfs-escape")
+    token = "vmstorage-lab-host-marker-%s" % uuid.uuid4().hex
+    (outside / "marker").write_text(token + "\n")
+    with open("/etc/hostname") as f:
+        host_hostname = f.read().strip()
+    assert host_hostname and host_hostname not in ("node1", "node2", "node3")
+    # positive control, same commands: the guest's own folders mount and read (its module tree)
+    kver = run_ok(host, "uname", "-r").strip()
+    rc, content = hostfs_read(host, "/modules/%s" % kver, "modules.dep")
+    assert rc == 0 and "dm-thin-pool.ko" in content
+    # a host path, absolute or climbing out with `..`, is not reachable from the guest
+    for source in (str(outside), UP + str(outside)):
+        rc, content = hostfs_read(host, source, "marker")
+        assert token not in content, "guest read the host's %s through hostfs -o %s" % (outside, source)
+        assert rc != 0, "hostfs -o %s mounted in the guest" % source
+    # (UP + /etc is the jail's own /etc, which holds only ld.so.cache: it may mount, but shows
+    # none of the host's /etc)
+    for source in ("/etc", UP + "/etc"):
+        rc, content = hostfs_read(host, source, "hostname")
+        assert content == "", "guest read %r as hostname through hostfs -o %s (host: %r)" % (content, source, host_hostname)
+    assert hostfs_read(host, "/etc", "hostname")[0] != 0
+
+
+def test_own_module_tree_is_read_only_and_modprobe_works(host):
+    kver = run_ok(host, "uname", "-r").strip()
+    options = run_ok(host, "findmnt", "-n", "-o", "OPTIONS", "/lib/modules/%s" % kver).strip().split(",")
+    assert "ro" in options and "/modules/%s" % kver in options, options
+    # even remounted read-write by the guest's root, the host side stays read-only: no file, no
+    # link can be planted in the guest's hostfs root
+    host.run("mkdir -p %s" % ESCAPE_MNT)
+    run_ok(host, "mount", "-t", "hostfs", "none", ESCAPE_MNT, "-o", "rw,/modules")
+    try:
+        planted = host.run("ln -s /etc %s/%s/planted" % (ESCAPE_MNT, kver))
+        assert planted.rc != 0 and "Read-only file system" in planted.stderr, planted
+    finally:
+        host.run("umount %s" % ESCAPE_MNT)
+    run_ok(host, "modprobe", "dm-thin-pool")
+    assert host.file("/sys/module/dm_thin_pool").is_directory
