@@ -574,8 +574,8 @@ def test_f05_an_interrupted_run_converges():
             kill["at"] = time.monotonic()
             os.killpg(process.pid, signal.SIGKILL)  # the ansible-playbook this test started, with its workers
         # the kill lands while the disk module runs on node1 with its FUSE mount of journal (the new VM's volume)
-        kill["watch"] = Watch(PRIMARY, DISK_MODULE_RUNS + " && findmnt -rn -t fuse.glusterfs -o SOURCE,TARGET "
-                                                      "| grep -q \"^node1:/journal /tmp/vmstorage-qemu-\"",
+        journal_mounted = "findmnt -rn -t fuse.glusterfs -o SOURCE,TARGET | grep -q \"^node1:/journal /tmp/vmstorage-qemu-\""
+        kill["watch"] = Watch(PRIMARY, DISK_MODULE_RUNS + " && " + journal_mounted,
                               "echo mount=$(findmnt -rn -t fuse.glusterfs -o TARGET | grep -c /tmp/vmstorage-qemu-)"
                               " partial=$(find /srv/journal/data -maxdepth 1 -name \"*.vmstorage-partial\" | wc -l)"
                               " image=$(test -e /srv/journal/data/disk.img && echo present || echo absent)", kill_ansible)
