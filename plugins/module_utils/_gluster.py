@@ -143,6 +143,8 @@ class Volume:
     arbiter: int
     bricks: t.List[Brick]
     reconfigured: t.Dict[str, str] = field(default_factory=dict)
+    # set by _observe_bricks: the bricks offline at the first look and how long the module waited for them
+    settle: t.Optional[t.Dict[str, t.Any]] = None
 
     @property
     def started(self):
@@ -520,7 +522,8 @@ def _observe_bricks(runner, volume, peers, deadline):
     run just after a glusterd restart would otherwise find bricks and peers down that come back
     by themselves a moment later.
     """
-    settle = min(deadline, time.monotonic() + BRICK_SETTLE_TIME)
+    started = time.monotonic()
+    settle = min(deadline, started + BRICK_SETTLE_TIME)
     fresh = False
     while True:
         status = _query(runner, deadline, "volume", "status", "all", fresh=fresh)
@@ -528,7 +531,10 @@ def _observe_bricks(runner, volume, peers, deadline):
         for brick in volume.bricks:
             brick.online = online.get((brick.uuid, brick.path), False)
             brick.portless_pid = portless.get((brick.uuid, brick.path))
+        if volume.settle is None:
+            volume.settle = {"offline_at_first_look": [brick.spec for brick in volume.bricks if not brick.online]}
         if all(brick.online for brick in volume.bricks) or time.monotonic() >= settle:
+            volume.settle["waited"] = round(time.monotonic() - started, 1)
             return peers
         time.sleep(POLL_INTERVAL)
         fresh = True
@@ -1002,6 +1008,9 @@ def report(runner, before, after, params, actions):
         "peers": [peer.as_dict() for peer in shown.peers],
         "diff": {"before": before_view, "after": after_view},
     }
+    if before.volume is not None and before.volume.settle is not None:
+        # what the brick window saw (a play right after a glusterd restart): shows it was needed and used
+        result["bricks_settle"] = dict(before.volume.settle)
     warnings = [_offline_warning(shown, params["name"], spec) for spec in after_view["offline_bricks"]]
     open_warning = _open_volume_warning(before, params, keys)
     if open_warning:

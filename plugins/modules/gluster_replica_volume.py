@@ -293,6 +293,14 @@ volume:
       description: The options set on the volume (gluster's "Options Reconfigured").
       type: dict
       sample: {"performance.cache-size": "64MB", "auth.allow": "10.0.0.*"}
+bricks_settle:
+  description:
+    - For a started volume, what the module saw of its bricks before acting. C(offline_at_first_look) lists the bricks
+      offline at its first C(volume status) read; C(waited) is how many seconds it then asked again (up to 10) until
+      every brick was online or the time was up.
+  returned: when the volume existed and was started
+  type: dict
+  sample: {"offline_at_first_look": ["node3:/srv/mapserver/data"], "waited": 3.1}
 peers:
   description: The trusted pool seen from this node (this node is C(localhost)).
   returned: always

@@ -71,6 +71,9 @@ def test_bricks_back_by_themselves_within_the_start_up_window_need_nothing(on_no
     ])
     assert [brick.online for brick in state.volume.bricks] == [True, True, True]
     assert gluster.plan(state, params()) == []
+    # the result shows the window was needed and used
+    settle = gluster.report(None, state, state, params(), [])["bricks_settle"]
+    assert settle["offline_at_first_look"] == ["node3:/srv/ledger/data"] and settle["waited"] >= 0, settle
 
 
 def brick_down_state(monkeypatch):
@@ -132,6 +135,8 @@ def test_the_start_up_window_is_bounded(on_node1, monkeypatch):
         answer(STATUS, "faults_status_node3_brick_down.xml"), answer(POOL, "faults_pool_list.xml")] * 2 + [
         answer(STATUS, "faults_status_node3_brick_down.xml")])
     assert [brick.online for brick in state.volume.bricks] == [True, True, False]
+    assert state.volume.settle["offline_at_first_look"] == ["node3:/srv/ledger/data"], state.volume.settle
+    assert state.volume.settle["waited"] >= gluster.BRICK_SETTLE_TIME, state.volume.settle
 
 
 def test_a_brick_running_without_a_port_is_reported_with_its_pid_not_forced(on_node1, monkeypatch):
