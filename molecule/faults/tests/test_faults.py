@@ -44,9 +44,10 @@ CASES = {
             "there for a second VM (its payload unpacked, the VM's thin LV made, its brick not mounted); then it boots "
             "again on its own disks and the site is re-run",
             "the play fails naming node2, whose brick task never answers; after the boot its brick is mounted by LABEL "
-            "and glusterd brings it online by itself within 60 s (read before the test helps; if it does not, the result "
-            "says who did); the re-run converges; every LV, filesystem UUID, fstab line and volume is there once, the "
-            "first VM's image checksum is unchanged"),
+            "with glusterd up, and its brick of the first VM comes back online by glusterd within 60 s or by the re-run; "
+            "a brick glusterfs leaves running without a port is the one case the product does not recover (it warns): "
+            "the test restarts it; the re-run converges; every LV, filesystem UUID, fstab line and volume is there once, "
+            "the first VM's image checksum is unchanged"),
     "F02": ("The brick process of node3 is SIGKILLed while qemu-io writes into the VM's raw disk through a "
             "FUSE mount (16 MiB at offset 0, then 32 MiB at 200 MiB: shard 3), as soon as qemu-io reports its first "
             "write; then the site's volume and disk plays are re-run (`--tags volumes,disks`)",
@@ -62,8 +63,8 @@ CASES = {
             "in the same ansible-playbook call (again, once, if the volume module found every brick online)",
             "no failure: the volume module, finding bricks offline (its result says which), asks again for up to "
             "10 s, the disk module tries its FUSE mount again for up to 20 s while the bricks start; the site's only "
-            "possible change is `volume start force` for bricks still offline after those 10 s; every warning names "
-            "an offline brick; a brick the site does not bring back is named in the result with who did"),
+            "possible change is `volume start force` for bricks still offline after those 10 s; every brick still "
+            "offline then is started or named in a warning, and every warning names an offline brick"),
     "F05": ("ansible-playbook is SIGKILLed (its process group, by the PID the test started) as soon as the disk "
             "module is seen running on node1 with its FUSE mount of a third VM's volume; then the site is run "
             "again, twice",
@@ -446,24 +447,16 @@ def test_f04_glusterd_restarted_just_before_the_play():
     # the row names what happened, not which node or how many (those vary with the restart's timing: printed)
     print("F04: offline at the module's first look: %s; waited %.1f s; started: %s; warned: %s; the test: %s" % (
         settle["offline_at_first_look"], settle["waited"], started or "none", warned or "none", helped or "nothing"))
-    outcome = []
-    if not started and not warned and not helped:
-        outcome.append("every brick came back online within that window by itself: nothing started, no warning, no "
-                       "help from the test")
-    if started:
-        outcome.append("a brick still offline (not started) after the window was started by the module, the site's only "
-                       "change beyond the restarts")
-    if warned:
-        outcome.append("a brick still offline after the window was warned about by name, nothing changed")
-    if any("without a port" in how for how in helped.values()):
-        outcome.append("glusterd had left it running without a port (the glusterfs 10.3 race): the test killed it and "
-                       "started it, so that recovery was the test's, not the product's")
-    if any("not started" in how for how in helped.values()):
-        outcome.append("glusterd had not started it: the test started it, so that recovery was the test's, not the "
-                       "product's")
+    # Which path the bricks took varies with the restart's timing (and glusterfs 10.3's portless-brick race hit
+    # about half the restarts in the lab): printed above. The row says what holds on every path, each part asserted.
+    started_hosts = set(re.findall(r"(node\d):/srv/ledger/data", " ".join(started)))
+    assert set(helped) <= set(warned) | started_hosts, ("a brick offline after the window, neither started nor warned", helped)
     MEASURED["F04"] = ("the volume module's result (bricks_settle) shows bricks offline at its first look, so it asked "
-                       "again within its 10 s window; %s; the disk play passed, no failure; every node's storage "
-                       "unchanged" % "; ".join(outcome))
+                       "again within its 10 s window; the volume and disk plays passed, no failure; after the window "
+                       "every brick of ledger was online, started by the module (`volume start force`) or named in a "
+                       "warning with its remedy, and every warning named an offline brick; a brick glusterfs leaves "
+                       "running without a port is warned about, not restarted (the product does not recover that one "
+                       "by itself; the test then applies the warning's remedy); every node's storage unchanged")
 
 
 # What node2 holds of archive (the VM being built) and its ledger brick: read at the cut and after the boot.
@@ -533,14 +526,12 @@ def test_f01_a_node_loses_power_mid_converge():
     assert after["ledger"] == before["ledger"]
     assert image_checksum("ledger") == ledger_checksum
     timed("F01", play_until_cut=cut["at"] - play_started, node2_boot=booted, brick_online=came_online, site_rerun=rerun)
-    if by_itself:
-        brick = "glusterd brought node2's brick of ledger online by itself within %d s of the boot" % BOOT_BRICK_DEADLINE
-    elif helped:
-        brick = ("node2's brick of ledger was not online %d s after the boot (glusterd left it running without a port): "
-                 "the test killed it and started it, the recovery was the test's, not the product's" % BOOT_BRICK_DEADLINE)
-    else:
-        brick = ("glusterd had not started node2's brick of ledger %d s after the boot; the re-run started it (%s)"
-                 % (BOOT_BRICK_DEADLINE, "; ".join(site_started) or "no start seen"))
+    # Which of the three paths the brick took varies from run to run (printed above); the row names all three
+    # and the test asserts the run took one of them.
+    assert by_itself or helped or site_started, ("node2's brick of ledger came back by no path the row names", state)
+    brick = ("node2's brick of ledger online again: by glusterd within %d s of the boot, or started by the re-run "
+             "(`volume start force`), or, when glusterfs left it running without a port (the module warns, it does not "
+             "restart it), killed and started by the test" % BOOT_BRICK_DEADLINE)
     MEASURED["F01"] = ("the cut came as soon as btrfs_brick was seen running on node2 with archive's thin LV made and "
                        "its brick not mounted; node2 never answered that task (UNREACHABLE), every other failure named "
                        "node2; node2 came back "
