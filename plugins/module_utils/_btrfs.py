@@ -19,6 +19,7 @@ import pwd
 import stat
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
+from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, walk_directories
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size
@@ -210,33 +211,16 @@ def read_brick_path(mount_point, brick_dir):
 
 
 def open_brick_dir(mount_point, brick_dir):
-    """A file descriptor of the brick directory, made (mode 0755) where missing.
-
-    Each part is made and opened relative to its parent's descriptor (mkdirat, openat with O_NOFOLLOW),
-    so no symbolic link is followed below the mount point, not even one planted after observe().
+    """A file descriptor of the brick directory, made (mode 0755) where missing, no link followed below
+    the mount point, not even one planted after observe() (_nofollow.walk_directories).
     A link raises BrickDirLink; anything else that is no directory NotADirectoryError."""
-    fd = os.open(mount_point, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        current = mount_point
-        for part in brick_dir.split("/"):
-            current = os.path.join(current, part)
-            try:
-                os.mkdir(part, 0o755, dir_fd=fd)
-            except FileExistsError:
-                pass
-            try:
-                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-            except OSError as err:
-                # Linux answers ENOTDIR (ELOOP without O_DIRECTORY) for a link; lstat only names what is there
-                if err.errno in (errno.ELOOP, errno.ENOTDIR) and stat.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode):
-                    raise BrickDirLink(current, os.readlink(part, dir_fd=fd)) from err
-                raise
-            os.close(fd)
-            fd = child
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
+        return walk_directories(mount_point, brick_dir.split("/"), create=True)[0]
+    except Blocked as blocked:
+        current = os.path.join(mount_point, blocked.path)
+        if blocked.kind == "a symlink":
+            raise BrickDirLink(current, os.readlink(current)) from blocked
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", current) from blocked
 
 
 class BrickDirLink(Exception):

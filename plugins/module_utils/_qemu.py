@@ -56,6 +56,7 @@ import tempfile
 import time
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import local_online_brick
+from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, kind_in, kind_of, walk_directories
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
@@ -546,77 +547,15 @@ def first_answering_server(request):
     return None
 
 
-# Every part of a path on the volume is opened without following a symlink (see the module docstring).
-OPEN_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 # O_NONBLOCK: a FIFO planted at the path must not hang the open.
 OPEN_FILE = os.O_NOFOLLOW | os.O_NONBLOCK
 # What qemu-img gave its new files (0644 less the umask); the file is 0600 while it is written.
 NEW_IMAGE_MODE = 0o644
 
 
-class Blocked(Exception):
-    """A part of the image's directory that is a symlink or not a directory."""
-
-    def __init__(self, path, kind):
-        super().__init__("%s is %s" % (path, kind))
-        self.path = path
-        self.kind = kind
-
-
 def fd_path(descriptor):
     """The name of an open descriptor for a command that inherits it (pass_fds)."""
     return "/proc/self/fd/%d" % descriptor
-
-
-def _kind(mode):
-    if stat.S_ISREG(mode):
-        return "file"
-    return "directory" if stat.S_ISDIR(mode) else "symlink" if stat.S_ISLNK(mode) else "other"
-
-
-def _kind_in(directory_fd, name):
-    """What ``name`` is in the directory, its symlinks not followed ("gone" when nothing is there)."""
-    try:
-        return _kind(os.lstat(name, dir_fd=directory_fd).st_mode)
-    except FileNotFoundError:
-        return "gone"
-
-
-def _open_child_directory(directory_fd, name, walked):
-    try:
-        return os.open(name, OPEN_DIRECTORY, dir_fd=directory_fd)
-    except OSError as exc:
-        if exc.errno in (errno.ENOTDIR, errno.ELOOP):
-            kind = _kind_in(directory_fd, name)
-            raise Blocked("/".join(walked), "a symlink" if kind == "symlink" else "not a directory") from exc
-        raise
-
-
-def walk_directories(mountpoint, parts, create=False):
-    """(descriptor of mountpoint/parts..., index of the first missing part or None), no symlink followed.
-
-    With ``create`` missing parts are made (mkdir never follows a symlink in its last part) and
-    the index is None. A part that is a symlink or no directory raises Blocked."""
-    descriptor = os.open(mountpoint, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for index, part in enumerate(parts):
-            walked = parts[:index + 1]
-            try:
-                child = _open_child_directory(descriptor, part, walked)
-            except FileNotFoundError:
-                if not create:
-                    return descriptor, index
-                try:
-                    os.mkdir(part, 0o755, dir_fd=descriptor)
-                except FileExistsError:
-                    pass  # made meanwhile: opened below like any other
-                child = _open_child_directory(descriptor, part, walked)
-            os.close(descriptor)
-            descriptor = child
-    except BaseException:
-        os.close(descriptor)
-        raise
-    return descriptor, None
 
 
 def _observe_path(runner, request, state):
@@ -641,7 +580,7 @@ def _observe_image(runner, state, directory, name):
         info = os.lstat(name, dir_fd=directory)
     except FileNotFoundError:
         return
-    state.kind, state.uid, state.gid = _kind(info.st_mode), info.st_uid, info.st_gid
+    state.kind, state.uid, state.gid = kind_of(info.st_mode), info.st_uid, info.st_gid
     if state.kind != "file":
         return
     try:
@@ -652,7 +591,7 @@ def _observe_image(runner, state, directory, name):
         return
     try:
         info = os.fstat(descriptor)
-        state.kind, state.uid, state.gid = _kind(info.st_mode), info.st_uid, info.st_gid
+        state.kind, state.uid, state.gid = kind_of(info.st_mode), info.st_uid, info.st_gid
         if state.kind == "file":
             state.image = probe_image(runner, descriptor)
     finally:
@@ -896,7 +835,7 @@ class VolumeSession:
                     with _ImageFile(request, directory, os.O_RDONLY) as image:
                         os.fchown(image, action.params["uid"], action.params["gid"])
                 elif action.kind == "delete":
-                    kind = _kind_in(directory, request.name)
+                    kind = kind_in(directory, request.name)
                     if kind != "file":
                         raise path_changed(request, "a %s at %s" % (kind, request.location()) if kind != "gone" else "no image at %s" % request.location())
                     os.unlink(request.name, dir_fd=directory)  # unlink never follows a symlink
@@ -971,10 +910,10 @@ class _ImageFile:
         try:
             self.descriptor = os.open(request.name, self.flags | OPEN_FILE, dir_fd=self.directory)
         except OSError as exc:
-            kind = _kind_in(self.directory, request.name)
+            kind = kind_in(self.directory, request.name)
             raise path_changed(request, "no image at %s" % request.location() if kind == "gone" else
                                "a %s at %s" % (kind, request.location())) from exc
-        kind = _kind(os.fstat(self.descriptor).st_mode)
+        kind = kind_of(os.fstat(self.descriptor).st_mode)
         if kind != "file":
             os.close(self.descriptor)
             raise path_changed(request, "a %s at %s" % (kind, request.location()))
@@ -1022,7 +961,7 @@ def _write_then_link(runner, request, action, directory):
             runner.run(action.argv + [target] + action.params["tail"])
             if not _same_file(directory, partial, descriptor):
                 raise path_changed(request, "%s/%s is no longer the file this run created (a %s now)" % (
-                    request.volume, "/".join(request.parents + [partial]), _kind_in(directory, partial)))
+                    request.volume, "/".join(request.parents + [partial]), kind_in(directory, partial)))
         else:
             runner.run(action.argv + [fd_path(descriptor)] + action.params["tail"], pass_fds=(descriptor,))
         pad_to_whole_sectors(descriptor)
@@ -1032,7 +971,7 @@ def _write_then_link(runner, request, action, directory):
             os.link(fd_path(descriptor), request.name, dst_dir_fd=directory, follow_symlinks=True)
         except FileExistsError as exc:
             raise Refusal(
-                "a file appeared at the path during this run", "a %s at %s" % (_kind_in(directory, request.name), request.location()),
+                "a file appeared at the path during this run", "a %s at %s" % (kind_in(directory, request.name), request.location()),
                 request.describe(), "It was left untouched and the new image discarded; look at what is there and run again.",
             ) from exc
     finally:
