@@ -52,24 +52,17 @@ def test_state_base_writable_by_others_is_refused(tmp_path):
     assert os.listdir(base) == []  # not even the lab dir or its log
 
 
-def test_state_base_owned_by_another_user_is_refused(tmp_path):
+@pytest.mark.parametrize("made_first", ["base", "lab dir"])
+def test_a_dir_owned_by_another_user_is_refused(tmp_path, made_first):
+    """The state base, or this lab's dir inside it, made first by another user (nobody)."""
     base = tmp_path / "base"
     base.mkdir()
-    os.chown(base, nobody(), -1)
-    result = lab("up", base, tmp_path / "cache")
-    assert_refused(result, base, "owned by uid %d (nobody)" % nobody())
-    assert os.listdir(base) == []
-
-
-def test_lab_dir_made_first_by_another_user_is_refused(tmp_path):
-    base = tmp_path / "base"
-    base.mkdir()
-    planted = base / NAME
-    planted.mkdir()
+    planted = base if made_first == "base" else base / NAME
+    planted.mkdir(exist_ok=True)
     os.chown(planted, nobody(), -1)
     result = lab("up", base, tmp_path / "cache")
     assert_refused(result, planted, "owned by uid %d (nobody)" % nobody())
-    assert os.listdir(planted) == []
+    assert os.listdir(planted) == []  # not even the lab dir or its log
 
 
 def test_state_base_symlink_is_refused(tmp_path):
