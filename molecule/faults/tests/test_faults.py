@@ -346,10 +346,11 @@ def test_f02_a_brick_killed_during_writes_is_started_and_healed():
           site_rerun=rerun, heal=healed)
     MEASURED["F02"] = ("node3's brick was killed after qemu-io reported its first write and before it reported its second "
                        "(the kill confirmed first); both writes succeeded and read back; heal info before the re-run: "
-                       "node1 %s and node2 %s entries pending, node3 not connected; the re-run's only change: %s; heal "
+                       "entries pending on node1 and node2 (how many varies with where the kill fell in the second write: "
+                       "printed), node3 not connected; the re-run's only change: %s; heal "
                        "info 0 entries on every brick after it; %d files (%d under .shard) with identical sha256 on node1, "
                        "node2 and node3; the image's checksum as written" % (
-                           pending["node1:/srv/ledger/data"], pending["node2:/srv/ledger/data"], action,
+                           action,
                            files["node1"].count("\n"), shards))
 
 
