@@ -30,9 +30,15 @@ PEER_IN_CLUSTER = "Peer in Cluster"
 # glusterd needs a few seconds after a (re)start before its CLI answers; this is what the CLI says.
 GLUSTERD_DOWN = "Connection failed"
 GLUSTERD_HINT = "Is glusterd running on this node? (glusterfs-server, `systemctl start glusterd`)"
+# A cluster-wide query (volume status) that a peer never answered: the peer went away and glusterd has
+# not noticed yet (lab, F01: node2's power cut while the play went on; glusterd notices within ~30 s).
+PEER_SILENT = "Request timed out"
+PEER_SILENT_HINT = "A peer did not answer glusterd in time"
 # Answers of a read-only query that a retry cures: glusterd starting, another node's transaction
-# holding the cluster lock, or no output at all (XML parse error "no element found").
-TRANSIENT = (GLUSTERD_DOWN, "Another transaction is in progress", "Locking failed", "no element found", "no output")
+# holding the cluster lock, a peer lost and not yet noticed, or no output at all (XML parse error
+# "no element found").
+TRANSIENT = (GLUSTERD_DOWN, "Another transaction is in progress", "Locking failed", PEER_SILENT, "no element found",
+             "no output")
 POLL_INTERVAL = 1.0
 # Right after glusterd (re)starts, its bricks (Debian's unit stops them with it: KillMode=control-group)
 # and its peer connections come back within ~3 s (lab); a brick still offline after this is down.
@@ -426,8 +432,26 @@ def _query(runner, deadline, *args, fresh=False):
             problem = "%s %s" % (result.stdout.strip() or result.stderr.strip() or "no output", exc)
         if not any(word in problem for word in TRANSIENT) or time.monotonic() >= deadline:
             error = CommandError(result.argv, result.rc, result.stdout, problem)
-            raise GlusterError(error, GLUSTERD_HINT) if GLUSTERD_DOWN in problem else error
+            if GLUSTERD_DOWN in problem:
+                raise GlusterError(error, GLUSTERD_HINT)
+            if PEER_SILENT in problem:
+                raise GlusterError(error, _silent_peer_hint(runner))
+            raise error
         time.sleep(POLL_INTERVAL)
+
+
+def _silent_peer_hint(runner):
+    """What to tell about a query no peer answered in time: the peers this node sees disconnected."""
+    result = runner.run(gluster_argv("--xml", "pool", "list"), check=False)
+    try:
+        lost = ["/".join(peer.hostnames) for peer in parse_pool(result.stdout) if not peer.connected]
+    except (ValueError, ET.ParseError):
+        lost = None
+    if lost:
+        return "%s: peers disconnected now: %s. Check that node (power, network, glusterd) and run again." % (
+            PEER_SILENT_HINT, ", ".join(lost))
+    return "%s (pool list: %s). Check every node's glusterd and network and run again." % (
+        PEER_SILENT_HINT, "every peer connected" if lost == [] else "no answer")
 
 
 def _host_names(host):

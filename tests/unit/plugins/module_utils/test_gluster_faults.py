@@ -153,3 +153,33 @@ def test_a_local_reader_does_not_trust_a_brick_without_a_port():
     online = gluster.parse_brick_status(fixture("faults_status_node3_portless.xml"))
     assert sorted(online.values()) == [False, True, True]
     assert list(gluster.parse_portless_bricks(fixture("faults_status_node3_portless.xml")).values()) == [2203]
+
+
+def timed_out(argv):
+    """A cluster-wide query that a peer lost a moment ago never answered (F01 in CI, 2026-12-03)."""
+    return (argv, (1, fixture("faults_status_request_timed_out.txt"), ""))
+
+
+def test_a_query_a_lost_peer_never_answered_is_asked_again(on_node1, monkeypatch):
+    # node2 lost power; glusterd noticed it between the two status reads
+    monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
+    state = observed([
+        answer(POOL, "faults_pool_list.xml"),
+        answer(INFO, "faults_volume_info.xml"),
+        timed_out(STATUS),
+        answer(STATUS, "faults_status_node2_down.xml"),
+    ], peer_timeout=60)
+    assert [brick.online for brick in state.volume.bricks] == [True, False, True]
+
+
+def test_a_query_still_unanswered_at_the_deadline_names_the_disconnected_peers(on_node1, monkeypatch):
+    monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
+    with pytest.raises(gluster.GlusterError) as failure:
+        observed([
+            answer(POOL, "faults_pool_list.xml"),
+            answer(INFO, "faults_volume_info.xml"),
+            timed_out(STATUS),
+            answer(POOL, "faults_pool_list_node2_down.xml"),
+        ], peer_timeout=0)
+    message = str(failure.value)
+    assert "Request timed out" in message and "peers disconnected now: node2" in message, message
