@@ -263,11 +263,18 @@ def settle_bricks(vm, why, grace=30):
     stopped = sorted(host for host, (running, _port, _pid) in states.items() if not running)
     for host, pid in portless.items():
         print("%s: glusterfs left %s's brick of %s running without a port (PID %s); restarting it" % (why, host, vm, pid))
-        ssh(host, "kill %s" % pid)
+        # `start force` while the old process still exits finds it running and starts nothing (CI, F03): wait for its end
+        ssh(host, "kill %s; for i in $(seq 100); do kill -0 %s 2>/dev/null || exit 0; sleep 0.2; done; exit 1" % (pid, pid))
     if stopped:
         print("%s: glusterd had not started the brick of %s on %s after %d s; starting it" % (why, vm, ", ".join(stopped), grace))
+
+    def started():
+        if all(bricks_online(vm).values()):
+            return True
+        ssh(PRIMARY, "gluster volume start %s force" % vm, check=False)
+        return all(bricks_online(vm).values())
     if portless or stopped:
-        ssh(PRIMARY, "gluster volume start %s force" % vm)
+        wait_for("every brick of %s online (%s)" % (vm, why), started, 60, interval=5)
     wait_for("every brick of %s online (%s)" % (vm, why), lambda: all(bricks_online(vm).values()), 60)
     done = {host: "running without a port: the test killed it and started it" for host in portless}
     done.update((host, "not started by glusterd: the test started it") for host in stopped)
