@@ -4,6 +4,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SANITY_VENV := .venv-sanity
+# the oldest ansible-core requires_ansible allows (requirements-oldest.txt): sanity and units run there too
+OLDEST_VENV := .venv-oldest
+OLDEST_SANITY_VENV := .venv-sanity-oldest
 # side B of the benchmark (ansible 9 with the generic collections) and matplotlib for its plot
 BENCH_VENV := .build/bench/venv
 BUILD := .build
@@ -45,7 +48,7 @@ demo: deps
 bench: deps $(BENCH_VENV)/.installed
 	@$(PHASE) bench $(PYTHON) bench/run.py $(BENCH_ARGS)
 
-deps: host-packages $(VENV)/.installed $(SANITY_VENV)/.installed $(COLLECTIONS)/ansible_collections/vmstorage/gluster
+deps: host-packages $(VENV)/.installed $(SANITY_VENV)/.installed $(OLDEST_VENV)/.installed $(OLDEST_SANITY_VENV)/.installed $(COLLECTIONS)/ansible_collections/vmstorage/gluster
 
 host-packages:
 	@missing=$$(for package in $(HOST_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
@@ -69,22 +72,39 @@ $(SANITY_VENV)/.installed: requirements-dev.txt
 	$(SANITY_VENV)/bin/pip install --quiet --disable-pip-version-check $$(grep '^ansible-core==' requirements-dev.txt)
 	touch $@
 
+$(OLDEST_SANITY_VENV)/.installed: requirements-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_SANITY_VENV)
+	$(OLDEST_SANITY_VENV)/bin/pip install --quiet --disable-pip-version-check $$(grep '^ansible-core==' requirements-oldest.txt)
+	touch $@
+
+$(OLDEST_VENV)/.installed: requirements-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-oldest.txt
+	touch $@
+
 $(COLLECTIONS)/ansible_collections/vmstorage/gluster:
 	mkdir -p $(@D)
 	ln -sfn $(CURDIR) $@
 
-## ansible-test needs the tree at ansible_collections/vmstorage/gluster: test a copy there (with
-## .git, or ansible-test would list the files of the enclosing checkout, where .build is ignored).
-sanity: deps
-	@pip_version=$$(grep -oP "pip='\K[0-9.]+" $(SANITY_VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
+# ansible-test sanity in the venv $(1): its pip offline shim, then the tree at
+# ansible_collections/vmstorage/gluster (with .git, or ansible-test would list the files of the
+# enclosing checkout, where .build is ignored).
+define run_sanity
+	@pip_version=$$(grep -oP "pip='\K[0-9.]+" $(1)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
 	  mkdir -p ~/.ansible/test/cache && \
 	  cp tests/sanity/get_pip_offline.py ~/.ansible/test/cache/get_pip_$${pip_version//./_}.py
 	mkdir -p $(BUILD)/sanity/ansible_collections/vmstorage/gluster
-	rsync -a --delete --exclude /$(VENV) --exclude /$(SANITY_VENV) --exclude /$(BUILD) \
+	rsync -a --delete --exclude /$(VENV) --exclude '/.venv-*' --exclude /$(BUILD) \
 	  --exclude /tests/output --exclude /.ansible ./ $(BUILD)/sanity/ansible_collections/vmstorage/gluster/
-	@if ls tests/sanity/ignore-*.txt >/dev/null 2>&1; then echo "tests/sanity/ignore-*.txt must not exist"; exit 1; fi
 	cd $(BUILD)/sanity/ansible_collections/vmstorage/gluster && \
-	  $(CURDIR)/$(SANITY_VENV)/bin/ansible-test sanity --requirements --python 3.11 --color no
+	  $(CURDIR)/$(1)/bin/ansible-test sanity --requirements --python 3.11 --color no
+endef
+
+## make sanity: ansible-test sanity with zero ignore files, on the pinned ansible-core and on the oldest allowed.
+sanity: deps
+	@if ls tests/sanity/ignore-*.txt >/dev/null 2>&1; then echo "tests/sanity/ignore-*.txt must not exist"; exit 1; fi
+	$(call run_sanity,$(SANITY_VENV))
+	$(call run_sanity,$(OLDEST_SANITY_VENV))
 
 lint: deps
 	$(VENV)/bin/ansible-lint --profile production
@@ -92,6 +112,7 @@ lint: deps
 
 units: deps
 	$(VENV)/bin/pytest -q tests/unit
+	$(OLDEST_VENV)/bin/pytest -q tests/unit
 
 lab-up:
 	$(LAB) up
