@@ -109,6 +109,8 @@ sanity: deps
 lint: deps
 	$(VENV)/bin/ansible-lint --profile production
 	$(VENV)/bin/antsibull-changelog lint
+	$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all \
+	  $(COLLECTIONS)/ansible_collections/vmstorage/gluster
 
 units: deps
 	$(VENV)/bin/pytest -q tests/unit
