@@ -14,10 +14,7 @@ import os
 import sys
 import tempfile
 
-import pytest
-
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def _collection_root():
@@ -34,14 +31,3 @@ def _collection_root():
 _ROOT = _collection_root()
 if _ROOT is not None:
     sys.path.insert(0, _ROOT)
-
-
-def read_fixture(*names):
-    """The text of a fixture file captured from the lab (tests/unit/fixtures/...)."""
-    with open(os.path.join(FIXTURES, *names), encoding="utf-8") as handle:
-        return handle.read()
-
-
-@pytest.fixture(name="fixture_text")
-def fixture_text_fixture():
-    return read_fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev
 
-from conftest import read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import read_fixture
 
 
 def probe_of(blkid_name, wipefs_name, head_blank=True, ambivalent=False):

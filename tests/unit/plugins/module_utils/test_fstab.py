@@ -9,7 +9,7 @@ import stat
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _fstab
 
-from conftest import read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import read_fixture
 
 
 def test_escape_round_trip_for_blanks_and_backslash():

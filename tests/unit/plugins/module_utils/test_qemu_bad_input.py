@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
-from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_qemu import params as qemu_params
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_params
 
 
 def params(**overrides):
