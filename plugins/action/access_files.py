@@ -66,8 +66,8 @@ def file_mode(mode, before_mode):
     if number < 0 or number != stat.S_IMODE(number):
         raise ValueError("mode %r is no file mode (0 to 0o7777)" % (mode,))
     if number & SPECIAL_BITS:
-        raise ValueError("mode %r is %s, with setuid/setgid/sticky bits, for a data file; an unquoted `mode: 644` is decimal "
-                         "in YAML: write mode: '0644' (quoted) or 0644" % (mode, oct(number)))
+        raise ValueError("mode %r is %s, with setuid/setgid/sticky bits, asked for a data file; an unquoted `mode: 644` is "
+                         "decimal in YAML: write mode: '0644' (nothing was written)" % (mode, oct(number)))
     return number
 
 
@@ -157,8 +157,9 @@ class ActionModule(ActionBase):
             if before == files[name] and before_mode == wanted:
                 continue
             writes.append((path, wanted))
-            diffs.append({"before_header": "%s (mode %s)" % (path, "absent" if before_mode is None else "%04o" % before_mode),
-                          "after_header": "%s (mode %04o)" % (path, wanted), "before": before or "", "after": files[name]})
+            before_header = path + (" (absent)" if before_mode is None else " (mode %s)" % format(before_mode, "04o"))
+            diffs.append({"before_header": before_header, "after_header": "%s (mode %s)" % (path, format(wanted, "04o")),
+                          "before": before or "", "after": files[name]})
         if not check_mode:
             if not exists:
                 os.makedirs(dest, 0o755)

@@ -9,7 +9,8 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import MissingPrerequisite, Refusal
-from ansible_collections.vmstorage.gluster.tests.unit.helpers import GLUSTER_BRICK as BRICK, gluster_new_volume_state as new_volume_state, gluster_params as params
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import GLUSTER_BRICK as BRICK, gluster_params as params
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import gluster_new_volume_state as new_volume_state
 
 
 def test_a_brick_path_not_made_yet_is_a_missing_prerequisite_with_the_predicted_plan():

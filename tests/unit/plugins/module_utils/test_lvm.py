@@ -329,9 +329,8 @@ def test_a_nearly_full_pool_is_warned_about():
 def test_check_mode_of_several_lvs_on_a_pristine_node_predicts_each_and_says_shared_steps_once():
     """Seen in the lab: planning the second LV without the VG/pool steps broke its prediction."""
     state = state_of("pristine", [blank_vdb()])
-    module = ScriptedModule(params=dict(params(name=None, pvs=["/dev/vdb"], pool_size="1800"),
-                                     lvs=[{"name": "vm1", "size": "10G", "state": None}, {"name": "vm2", "size": "20G", "state": None}]),
-                         check_mode=True)
+    lvs = [{"name": "vm1", "size": "10G", "state": None}, {"name": "vm2", "size": "20G", "state": None}]
+    module = ScriptedModule(params=dict(params(name=None, pvs=["/dev/vdb"], pool_size="1800"), lvs=lvs), check_mode=True)
     with pytest.raises(SystemExit):
         run_plan(module, lambda _runner, _params: state, _lvm.plan, None, _lvm.report, items_option="lvs")
     kind, result = module.exit

@@ -140,8 +140,8 @@ def test_batch_converged_items_cost_one_observation_each():
 
 
 def test_items_inherit_top_level_params_and_merge_dicts():
-    module = ScriptedModule(params={"name": None, "size": "1G", "options": {"a": "1", "b": "2"},
-                                 "items": [{"name": "x", "size": None, "options": {"b": "3"}}, {"name": "y", "size": "2G", "options": None}]})
+    items = [{"name": "x", "size": None, "options": {"b": "3"}}, {"name": "y", "size": "2G", "options": None}]
+    module = ScriptedModule(params={"name": None, "size": "1G", "options": {"a": "1", "b": "2"}, "items": items})
     requests = item_params(module, "items", {})
     assert [(r["name"], r["size"], r["options"]) for r in requests] == [
         ("x", "1G", {"a": "1", "b": "3"}), ("y", "2G", {"a": "1", "b": "2"})]

@@ -18,8 +18,8 @@ import pytest
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
-from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, qemu_fixture_bytes as fixture_bytes, qemu_image as image, qemu_params as params
-from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_state as state, read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, qemu_fixture_bytes as fixture_bytes, qemu_image as image
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_params as params, qemu_state as state, read_fixture
 
 VICTIM = b"the node's own file\n"
 WRITTEN = b"QFI\xfb written by qemu-img"
