@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """access_files: write small text files on the controller, many in one task (docs: plugins/modules/access_files.py).
 
 Why an action: a template or copy task per file runs a stat module per file (a Python start each),

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Make ``ansible_collections.vmstorage.gluster`` importable when pytest runs from a plain clone.
 
 ansible-test units runs from inside ansible_collections/vmstorage/gluster and needs nothing;

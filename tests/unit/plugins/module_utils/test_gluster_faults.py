@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gluster_replica_volume under faults, over gluster 10.3 output captured in the lab (lab flt): bricks that
 come back by themselves after a glusterd restart, a killed brick process, a node that is powered off."""
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Parsers, plan() and the return values of thin_lv over LVM output captured in the lab.
 
 The fixtures (tests/unit/fixtures/lvm, see VERSIONS there) are real vgs/pvs/lvs JSON reports,

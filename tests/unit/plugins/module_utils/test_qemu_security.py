@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """qemu_gluster_image never follows a path on the volume and never lets qemu read files an image names.
 
 The volume is a temporary directory here (the FUSE mount in real runs); "qemu-img" is a double that
