@@ -1,5 +1,6 @@
 # vmstorage.gluster — development entry points. The README's two commands are `make demo` and
 # `make test`; both work on a bare Debian 12 machine (they install what they need).
+# SPDX-License-Identifier: GPL-3.0-or-later
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv

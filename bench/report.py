@@ -1,5 +1,6 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Draw bench/results.png and write docs/benchmark.md from bench/results.json alone.
 
 Run by bench/run.py at the end of `make bench`; run it again by hand after editing the text here

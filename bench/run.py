@@ -1,5 +1,6 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """make bench: this collection's site (side A) against the generic-module stack (side B) on the lab.
 
 For every N of --sizes and each side, on freshly reset nodes: the site in check mode (--check

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark callback: counts module executions on remote hosts and times every task.
 
 Written for the benchmark harness (bench/run.py); works under ansible-core 2.16 (side B, the

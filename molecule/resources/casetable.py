@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """docs/reliability.md is kept true by the scenarios that prove it.
 
 Each reliability scenario owns one block of that file, between `<!-- BEGIN cases:NAME -->` and

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers for scenario tests that run the site themselves and read every node's state.
 
 Used from molecule's testinfra verifier (inside `tests/lab/lab run`): the molecule inventory

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """access_files: write small text files on the controller, many in one task (docs: plugins/modules/access_files.py).
 
 Why an action: a template or copy task per file runs a stat module per file (a Python start each),
@@ -13,9 +14,25 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from types import SimpleNamespace
 
 from ansible.errors import AnsibleActionFail
+# AnsibleModule is importable on the controller (ansible-core's own copy action and DataLoader import
+# ansible.module_utils.basic); its chmod-grammar parser is the one copy/file use, so symbolic modes
+# mean here exactly what they mean there. It is a private classmethod: tests/unit pins its behaviour.
+from ansible.module_utils.basic import AnsibleModule
 from ansible.plugins.action import ActionBase
+
+ARGUMENT_SPEC = {
+    # type path: ~ and $VARS expanded, as for every path option of a module
+    "dest": {"type": "path", "required": True},
+    "files": {"type": "dict", "required": True},
+    # raw, like copy's mode: YAML's unquoted 0644 arrives as the int 420 (= 0o644), a string as written
+    "mode": {"type": "raw", "default": "0644"},
+}
+# An access file is data: a mode with setuid/setgid/sticky bits is a mistake, most often an unquoted
+# decimal `mode: 644` (= 0o1204 for YAML and copy alike).
+SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
 
 
 def plain_name(name):
@@ -23,69 +40,135 @@ def plain_name(name):
     return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\0" not in name
 
 
+def file_mode(mode, before_mode):
+    """The permission bits `mode` asks for a file whose mode is before_mode (None: a new file).
+
+    As copy reads it: an int is the mode itself (YAML made 0644 the int 420 = 0o644); a string of octal
+    digits is octal; anything else is chmod's symbolic form (u=rw,g=r,o=r; u+x is relative to the file's
+    mode, and a new file starts from 0666 less the umask as open() would create it).
+    Raises ValueError with what was wrong.
+    """
+    if isinstance(mode, bool) or not isinstance(mode, (int, str)):
+        raise ValueError("mode must be octal ('0644') or symbolic ('u=rw,g=r,o=r'); got %r" % (mode,))
+    if isinstance(mode, str):
+        try:
+            number = int(mode, 8)
+        except ValueError:
+            if before_mode is None:
+                umask = os.umask(0)
+                os.umask(umask)
+                before_mode = 0o666 & ~umask
+            try:
+                number = AnsibleModule._symbolic_mode_to_octal(SimpleNamespace(st_mode=stat.S_IFREG | before_mode), mode)
+            except Exception as exc:
+                raise ValueError("mode %r is neither octal ('0644') nor symbolic ('u=rw,g=r,o=r'): %s" % (mode, exc)) from exc
+    else:
+        number = mode
+    if number < 0 or number != stat.S_IMODE(number):
+        raise ValueError("mode %r is no file mode (0 to 0o7777)" % (mode,))
+    if number & SPECIAL_BITS:
+        raise ValueError("mode %r is %s, with setuid/setgid/sticky bits, asked for a data file; an unquoted `mode: 644` is "
+                         "decimal in YAML: write mode: '0644' (nothing was written)" % (mode, oct(number)))
+    return number
+
+
+def fsync_directory(directory):
+    """fsync a directory: the rename (or a new entry) in it survives a crash of the controller."""
+    handle = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def write_atomically(path, text, mode):
-    """Write a sibling temporary file, fsync, chmod, rename over path: readers see old or new, never half."""
+    """Write a sibling temporary file, fsync, chmod, rename over path, fsync the directory.
+
+    Readers see the old file or the new one, never half of one. rename() replaces the directory entry
+    at path: a symbolic link planted there (after current() looked) is replaced, never written through.
+    """
     directory = os.path.dirname(path)
+    # mkstemp: O_CREAT|O_EXCL (no link followed), mode 0600 until the chmod below
     handle, partial = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
+            os.fchmod(stream.fileno(), mode)
             os.fsync(stream.fileno())
-        os.chmod(partial, mode)
         os.rename(partial, path)
     except BaseException:
-        if os.path.exists(partial):
+        if os.path.lexists(partial):
             os.unlink(partial)
         raise
+    fsync_directory(directory)
 
 
 def current(path):
-    """(content, mode) of the file at path, or (None, None) when there is none."""
+    """(content, mode) of the file at path, or (None, None) when there is none.
+
+    Anything but a regular file there (a symbolic link, a directory...) is refused: the run changes nothing,
+    and the user decides whether what is there may go. The file is opened with O_NOFOLLOW, so a link
+    planted after the lstat is not read through either.
+    """
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         return None, None
     if not stat.S_ISREG(info.st_mode):
-        raise AnsibleActionFail("%s exists and is not a regular file; asked to write an access file there. Move it away." % path)
-    with open(path, encoding="utf-8") as stream:
-        return stream.read(), stat.S_IMODE(info.st_mode)
+        found = "a symbolic link to %s" % os.readlink(path) if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise AnsibleActionFail("%s is %s; asked to write an access file there. Move it away (nothing was written)." % (path, found))
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise AnsibleActionFail("%s changed while read (%s); asked to write an access file there. Run again." % (path, exc)) from exc
+    with os.fdopen(handle, encoding="utf-8") as stream:
+        return stream.read(), stat.S_IMODE(os.fstat(stream.fileno()).st_mode)
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dest", "files", "mode"))
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        dest = self._task.args.get("dest")
-        files = self._task.args.get("files") or {}
-        mode_text = str(self._task.args.get("mode", "0644"))
-        if not isinstance(dest, str) or not os.path.isabs(dest):
-            raise AnsibleActionFail("dest must be an absolute directory path on the controller; got %r." % (dest,))
-        if not isinstance(files, dict) or not all(plain_name(name) and isinstance(text, str) for name, text in files.items()):
+        dummy, args = self.validate_argument_spec(ARGUMENT_SPEC)
+        dest, files, mode = args["dest"], args["files"], args["mode"]
+        if not os.path.isabs(dest):
+            raise AnsibleActionFail("dest must be an absolute directory path on the controller; got %r. Write it from / or ~." % (dest,))
+        if not all(plain_name(name) and isinstance(text, str) for name, text in files.items()):
             raise AnsibleActionFail("files must map plain file names (no '/', '.' or '..') to text; got %r." % (sorted(files),))
         try:
-            mode = int(mode_text, 8)
+            file_mode(mode, None)  # refuse a bad mode before anything is written
         except ValueError as exc:
-            raise AnsibleActionFail("mode must be octal like '0644'; got %r." % mode_text) from exc
-        check_mode = self._play_context.check_mode
-        changed, diffs = [], []
-        if not os.path.isdir(dest):
-            changed.append(dest + "/")
+            raise AnsibleActionFail(str(exc)) from exc
+        # as ansible-core's own actions: check and diff mode are the task's (play_context's are deprecated)
+        check_mode, diff_mode = self._task.check_mode, self._task.diff
+        # look at every file before writing any: a refusal (a link, a directory) leaves all as it was
+        exists = os.path.isdir(dest)
+        if not exists and os.path.lexists(dest):
+            raise AnsibleActionFail("%s exists and is no directory; asked to write access files in it. Move it away or choose another dest." % dest)
+        writes, diffs = [], []
+        if not exists:
             diffs.append({"before_header": dest, "after_header": dest, "before": "(absent)\n", "after": "(directory)\n"})
-            if not check_mode:
-                os.makedirs(dest, 0o755)
         for name in sorted(files):
             path = os.path.join(dest, name)
-            before, before_mode = current(path) if os.path.isdir(dest) else (None, None)
-            if before == files[name] and before_mode == mode:
+            before, before_mode = current(path) if exists else (None, None)
+            wanted = file_mode(mode, before_mode)
+            if before == files[name] and before_mode == wanted:
                 continue
-            changed.append(path)
-            diffs.append({"before_header": path, "after_header": path, "before": before or "", "after": files[name]})
-            if not check_mode:
-                write_atomically(path, files[name], mode)
+            writes.append((path, wanted))
+            before_header = path + (" (absent)" if before_mode is None else " (mode %s)" % format(before_mode, "04o"))
+            diffs.append({"before_header": before_header, "after_header": "%s (mode %s)" % (path, format(wanted, "04o")),
+                          "before": before or "", "after": files[name]})
+        if not check_mode:
+            if not exists:
+                os.makedirs(dest, 0o755)
+                fsync_directory(os.path.dirname(dest.rstrip("/")) or "/")
+            for path, wanted in writes:
+                write_atomically(path, files[os.path.basename(path)], wanted)
+        changed = ([] if exists else [dest + "/"]) + [path for path, dummy in writes]
         result.update(changed=bool(changed), written=changed, dest=dest)
-        if self._play_context.diff and diffs:
+        if diff_mode and diffs:
             result["diff"] = diffs
         return result

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What is on a block device, and which devices carry a given label or UUID.
 
 Read from ``blkid -p -o export`` (low-level probe of one device, no cache), ``blkid -c /dev/null

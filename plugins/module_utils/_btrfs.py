@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A btrfs brick: the filesystem on a device, its fstab line, its live mount, its brick directory.
 
 observe() reads the node (blkid, wipefs, the device's first MiB, /etc/fstab, /proc/self/mountinfo,

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """GlusterFS trusted pool and replica volumes: observe, plan, apply.
 
 observe() reads the pool, the volume and its options with ``gluster --xml`` (LANG=C through the

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Thin LVM: observe a volume group, its thin pool and one thin LV; plan; apply.
 
 observe() reads ``vgs``/``lvs``/``pvs`` as JSON with exact byte sizes, ``blkid -p`` for the

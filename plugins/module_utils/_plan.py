@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What every module shares: actions, refusals and the observe → plan → apply loop.
 
 A module observes the node, hands that state and its parameters to a pure ``plan`` function,

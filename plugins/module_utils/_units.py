@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Sizes as users write them and as people read them.
 
 ``parse_size`` reads the units LVM takes on its command line (``100G``, ``512m``, ``1.5TiB``,

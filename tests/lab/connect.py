@@ -1,3 +1,6 @@
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ssh ProxyCommand guard of the vmstorage lab (used with ProxyUseFdpass=yes).
 
     python3 connect.py NETNS HOST PORT

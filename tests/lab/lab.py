@@ -1,3 +1,6 @@
+# Copyright: contributors to vmstorage.gluster
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """vmstorage.gluster test lab: three User-mode Linux guests (node1..node3) in a private network
 namespace. See docs/lab.md.
 

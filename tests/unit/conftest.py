@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Make ``ansible_collections.vmstorage.gluster`` importable when pytest runs from a plain clone.
 
 ansible-test units runs from inside ansible_collections/vmstorage/gluster and needs nothing;
@@ -14,10 +15,7 @@ import os
 import sys
 import tempfile
 
-import pytest
-
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def _collection_root():
@@ -34,14 +32,3 @@ def _collection_root():
 _ROOT = _collection_root()
 if _ROOT is not None:
     sys.path.insert(0, _ROOT)
-
-
-def read_fixture(*names):
-    """The text of a fixture file captured from the lab (tests/unit/fixtures/...)."""
-    with open(os.path.join(FIXTURES, *names), encoding="utf-8") as handle:
-        return handle.read()
-
-
-@pytest.fixture(name="fixture_text")
-def fixture_text_fixture():
-    return read_fixture

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab (tests/lab/lab) refuses a state or cache dir someone else could change.
 
 Root writes files there and runs one (connect.py, the ssh ProxyCommand): a local user who made

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Bad input to the modules and the site: the play fails with what was found, what was asked and
 what to do, and no node changes (every node's snapshot, images and their checksums included, is
 the same before and after). docs/reliability.md's bad_input table is rendered from these cases.

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Faults lose nothing: each test injects one fault into the converged site and reads every node.
 
 The tests run in file order and build on each other: one VM (ledger) is converged by molecule, F02-F04

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Who may mount a volume, TLS on gluster's management and I/O paths, and no secret in any output.
 
 The tests run in file order on one fresh lab, each one step of a story that builds on the last:

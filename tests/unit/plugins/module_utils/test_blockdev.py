@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev
 
-from conftest import read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import read_fixture
 
 
 def probe_of(blkid_name, wipefs_name, head_blank=True, ambivalent=False):

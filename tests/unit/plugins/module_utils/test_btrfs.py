@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _btrfs, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import MissingPrerequisite, Refusal
 
-from conftest import read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import read_fixture
 
 # Device numbers of the lab: the thin LV (dm-4), the two data disks.
 DM4 = os.makedev(253, 4)

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import stat
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _fstab
 
-from conftest import read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import read_fixture
 
 
 def test_escape_round_trip_for_blanks_and_backslash():

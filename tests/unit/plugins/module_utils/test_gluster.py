@@ -1,34 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Parsers and plan() of gluster_replica_volume over gluster 10.3 output captured in the lab."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import GLUSTER_BRICK as BRICK, GLUSTER_NODES as NODES, ScriptedModule, gluster_fixture as fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import gluster_params as params
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "gluster")
-NODES = ["node1", "node2", "node3"]
-BRICK = "/srv/vmdisks/data"
 SECOND = "/srv/vmdisks2/data"
-
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name), encoding="utf-8") as handle:
-        return handle.read()
-
-
-def params(**overrides):
-    base = dict(name="vmdisks", state="started", nodes=list(NODES), brick=BRICK, bricks=None, replica=3, arbiter=False,
-                options=None, option_groups=None, auth_allow=None, allow_any_client=False, peer_timeout=60)
-    base.update(overrides)
-    return base
 
 
 def six_bricks():
@@ -293,23 +279,6 @@ def test_unknown_option_on_an_existing_volume_is_refused_before_any_set():
 
 
 # ---------------------------------------------------------------- apply and observe with a scripted gluster
-
-class ScriptedModule:
-    """Answers the runner's run_command from a script: argv tail -> (rc, stdout, stderr), in order."""
-
-    def __init__(self, answers):
-        self.answers = list(answers)
-        self.calls = []
-
-    def get_bin_path(self, name, required=False):
-        return "/usr/sbin/" + name
-
-    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
-        self.calls.append(argv[1:])
-        expected, answer = self.answers.pop(0)
-        assert argv[1:1 + len(expected)] == expected, argv
-        return answer
-
 
 # a new volume gets options (auth.allow at least): observe reads the documented keys
 HELP_XML = (["--mode=script", "volume", "set", "help-xml"], (0, fixture("volume_set_help.xml"), ""))

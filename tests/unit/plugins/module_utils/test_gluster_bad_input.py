@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gluster_replica_volume refuses bad input before gluster is asked anything that changes the pool or a brick."""
 
 from __future__ import annotations
@@ -12,15 +13,8 @@ import pytest
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
 
-from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_gluster import BRICK, NODES, fixture, params
-
-
-def new_volume_state(pool="pool_list_three.xml"):
-    """node1's view before a new volume: the pool, gluster's documented options and their defaults."""
-    help_xml = fixture("volume_set_help.xml")
-    names = {"node%d" % index: {"node%d" % index, "10.102.193.%d" % (10 + index)} for index in (1, 2, 3)}
-    return gluster.ClusterState(None, gluster.parse_pool(fixture(pool)), names, {"node1", "10.102.193.11"}, None,
-                                gluster.parse_option_help(help_xml), {}, option_defaults=gluster.parse_option_defaults(help_xml))
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import GLUSTER_BRICK as BRICK, GLUSTER_NODES as NODES, gluster_fixture as fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import gluster_new_volume_state as new_volume_state, gluster_params as params
 
 
 def existing_volume_state():

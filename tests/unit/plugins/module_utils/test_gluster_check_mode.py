@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A check run of the whole site on fresh nodes: the brick filesystems are not there yet."""
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import MissingPrerequisite, Refusal
-from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_gluster_bad_input import BRICK, new_volume_state, params
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import GLUSTER_BRICK as BRICK, gluster_params as params
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import gluster_new_volume_state as new_volume_state
 
 
 def test_a_brick_path_not_made_yet_is_a_missing_prerequisite_with_the_predicted_plan():

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gluster_replica_volume under faults, over gluster 10.3 output captured in the lab (lab flt): bricks that
 come back by themselves after a glusterd restart, a killed brick process, a node that is powered off."""
 
@@ -10,8 +11,7 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
-from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_gluster import fixture
-from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_gluster import params as gluster_params
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, gluster_fixture as fixture, gluster_params
 
 NODES = ["node1", "node2", "node3"]
 BRICK = "/srv/ledger/data"
@@ -28,21 +28,6 @@ def params(**overrides):
 
 def answer(argv, name):
     return (argv, (0, fixture(name), ""))
-
-
-class ScriptedModule:
-    """Answers the runner's run_command from a script: argv tail -> (rc, stdout, stderr), in order."""
-
-    def __init__(self, answers):
-        self.answers = list(answers)
-
-    def get_bin_path(self, name, required=False):
-        return "/usr/sbin/" + name
-
-    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
-        expected, result = self.answers.pop(0)
-        assert argv[1:1 + len(expected)] == expected, argv
-        return result
 
 
 @pytest.fixture(name="on_node1")

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Parsers, plan() and the return values of thin_lv over LVM output captured in the lab.
 
 The fixtures (tests/unit/fixtures/lvm, see VERSIONS there) are real vgs/pvs/lvs JSON reports,
@@ -15,8 +16,7 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _lvm
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal, run_plan
-from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_plan import BatchModule
-from conftest import read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, read_fixture
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
@@ -330,9 +330,8 @@ def test_a_nearly_full_pool_is_warned_about():
 def test_check_mode_of_several_lvs_on_a_pristine_node_predicts_each_and_says_shared_steps_once():
     """Seen in the lab: planning the second LV without the VG/pool steps broke its prediction."""
     state = state_of("pristine", [blank_vdb()])
-    module = BatchModule(dict(params(name=None, pvs=["/dev/vdb"], pool_size="1800"),
-                              lvs=[{"name": "vm1", "size": "10G", "state": None}, {"name": "vm2", "size": "20G", "state": None}]),
-                         check_mode=True)
+    lvs = [{"name": "vm1", "size": "10G", "state": None}, {"name": "vm2", "size": "20G", "state": None}]
+    module = ScriptedModule(params=dict(params(name=None, pvs=["/dev/vdb"], pool_size="1800"), lvs=lvs), check_mode=True)
     with pytest.raises(SystemExit):
         run_plan(module, lambda _runner, _params: state, _lvm.plan, None, _lvm.report, items_option="lvs")
     kind, result = module.exit

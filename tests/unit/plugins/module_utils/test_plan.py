@@ -1,26 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal, item_params, run_plan
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
-
-
-class FakeModule:
-    """Just the two AnsibleModule methods the runner calls."""
-
-    def __init__(self, rc=0, stdout="", stderr=""):
-        self.calls = []
-        self.answer = (rc, stdout, stderr)
-
-    def get_bin_path(self, name, required=False):
-        return "/usr/sbin/" + name
-
-    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
-        self.calls.append((argv, environ_update))
-        return self.answer
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule
 
 
 def test_refusal_message_names_found_requested_and_remedy():
@@ -35,16 +22,16 @@ def test_actions_compare_by_content():
 
 
 def test_runner_uses_c_locale_and_resolves_binaries():
-    module = FakeModule(stdout='{"a": 1}')
+    module = ScriptedModule(always=(0, '{"a": 1}', ""))
     result = CommandRunner(module).run(["lvs", "--reportformat", "json"])
-    argv, env = module.calls[0]
+    argv, env = module.calls[0].argv, module.calls[0].environ_update
     assert argv[0] == "/usr/sbin/lvs"
     assert env["LANG"] == "C" and env["LC_ALL"] == "C"
     assert result.json() == {"a": 1}
 
 
 def test_runner_raises_with_command_and_stderr():
-    module = FakeModule(rc=5, stderr="Volume group \"nope\" not found")
+    module = ScriptedModule(always=(5, "", "Volume group \"nope\" not found"))
     try:
         CommandRunner(module).run(["vgs", "nope"])
     except CommandError as err:
@@ -54,23 +41,8 @@ def test_runner_raises_with_command_and_stderr():
         raise AssertionError("CommandError expected")
 
 
-class LosingModule(FakeModule):
-    """Answers like run_command when it missed a tool's output: rc 0, nothing on stdout, once."""
-
-    def __init__(self, stdout):
-        super().__init__(stdout=stdout)
-        self.lost = 1
-
-    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
-        self.calls.append((argv, environ_update))
-        if self.lost:
-            self.lost -= 1
-            return 0, "", ""
-        return self.answer
-
-
 def test_query_asks_a_read_only_command_again_when_its_answer_was_lost():
-    module = LosingModule(stdout='{"report": []}')
+    module = ScriptedModule([(0, "", "")], always=(0, '{"report": []}', ""))  # the first answer lost
     assert CommandRunner(module).query(["lvs", "--reportformat", "json"]).json() == {"report": []}
     assert len(module.calls) == 2
 
@@ -78,7 +50,7 @@ def test_query_asks_a_read_only_command_again_when_its_answer_was_lost():
 # ---------------------------------------------------------------- answers shared within a run
 
 def test_read_answers_the_same_question_once_until_a_command_runs():
-    module = FakeModule(stdout="answer")
+    module = ScriptedModule(always=(0, "answer", ""))
     runner = CommandRunner(module)
     runner.read(["lvs"])
     runner.read(["lvs"])
@@ -86,11 +58,11 @@ def test_read_answers_the_same_question_once_until_a_command_runs():
     assert len(module.calls) == 1
     runner.run(["lvcreate", "x"])
     runner.read(["lvs"])
-    assert [argv[0] for argv, _env in module.calls] == ["/usr/sbin/lvs", "/usr/sbin/lvcreate", "/usr/sbin/lvs"]
+    assert [call.argv[0] for call in module.calls] == ["/usr/sbin/lvs", "/usr/sbin/lvcreate", "/usr/sbin/lvs"]
 
 
 def test_read_does_not_remember_failures():
-    module = FakeModule(rc=1, stderr="busy")
+    module = ScriptedModule(always=(1, "", "busy"))
     runner = CommandRunner(module)
     assert runner.read(["gluster", "pool", "list"], check=False).rc == 1
     runner.read(["gluster", "pool", "list"], check=False)
@@ -98,34 +70,6 @@ def test_read_does_not_remember_failures():
 
 
 # ---------------------------------------------------------------- one run, many items
-
-class BatchModule:
-    """An AnsibleModule stand-in for run_plan: params, check mode, and exits captured."""
-
-    def __init__(self, params, check_mode=False, diff=False):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = diff
-        self.warnings = []
-        self.exit = None
-
-    def warn(self, text):
-        self.warnings.append(text)
-
-    def exit_json(self, **result):
-        self.exit = ("exit", result)
-        raise SystemExit(0)
-
-    def fail_json(self, **result):
-        self.exit = ("fail", result)
-        raise SystemExit(1)
-
-    def get_bin_path(self, name, required=False):
-        return "/usr/sbin/" + name
-
-    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
-        raise AssertionError("no command expected")
-
 
 class Node:
     """A node holding named things; observe/plan/apply/report over it, as a module's domain does."""
@@ -157,7 +101,7 @@ class Node:
 
 
 def run_batch(node, items, check_mode=False, rules=None):
-    module = BatchModule({"name": None, "items": items, "size": "1G"}, check_mode=check_mode, diff=True)
+    module = ScriptedModule(params={"name": None, "items": items, "size": "1G"}, check_mode=check_mode, diff=True)
     try:
         run_plan(module, node.observe, node.plan, node.apply, node.report, items_option="items", rules=rules or {})
     except SystemExit:
@@ -197,8 +141,8 @@ def test_batch_converged_items_cost_one_observation_each():
 
 
 def test_items_inherit_top_level_params_and_merge_dicts():
-    module = BatchModule({"name": None, "size": "1G", "options": {"a": "1", "b": "2"},
-                          "items": [{"name": "x", "size": None, "options": {"b": "3"}}, {"name": "y", "size": "2G", "options": None}]})
+    items = [{"name": "x", "size": None, "options": {"b": "3"}}, {"name": "y", "size": "2G", "options": None}]
+    module = ScriptedModule(params={"name": None, "size": "1G", "options": {"a": "1", "b": "2"}, "items": items})
     requests = item_params(module, "items", {})
     assert [(r["name"], r["size"], r["options"]) for r in requests] == [
         ("x", "1G", {"a": "1", "b": "3"}), ("y", "2G", {"a": "1", "b": "2"})]
@@ -206,7 +150,7 @@ def test_items_inherit_top_level_params_and_merge_dicts():
 
 
 def test_item_rules_are_checked_on_the_merged_request():
-    module = BatchModule({"name": None, "size": None, "state": "present", "items": [{"name": "x"}]})
+    module = ScriptedModule(params={"name": None, "size": None, "state": "present", "items": [{"name": "x"}]})
     try:
         item_params(module, "items", {"required_if": [("state", "present", ("size",))]})
     except SystemExit:

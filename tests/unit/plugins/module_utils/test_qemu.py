@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Parsers and plan() of qemu_gluster_image over qemu-img / glusterfs output captured in the lab."""
 
 from __future__ import annotations
@@ -13,41 +14,11 @@ import pytest
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
-from ansible_collections.vmstorage.gluster.tests.unit.conftest import FIXTURES, read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import QEMU_MOUNT as MOUNT, ScriptedModule, qemu_fixture_bytes as fixture_bytes
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_image as image, qemu_params as params, qemu_state as state
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import read_fixture
 
-MOUNT = "/tmp/vmstorage-qemu-test/volume"
 GIB = 1024 ** 3
-
-
-def params(**overrides):
-    base = dict(
-        volume="vol1", path="disk.img", servers=["node1", "node2"], port=24007, size="50G", format="qed",
-        preallocation=None, state="present", source=None, source_format=None, access="auto", owner=None,
-        group=None, allow_delete=False, allow_source_backing_file=False,
-    )
-    base.update(overrides)
-    return base
-
-
-def image(name):
-    return _qemu.ImageInfo.from_info(json.loads(read_fixture("qemu", name)))
-
-
-def fixture_bytes(name):
-    return open(os.path.join(FIXTURES, "qemu", name), "rb").read()
-
-
-def state(existing=None, **attributes):
-    observed = _qemu.ImageState(MOUNT)
-    if existing is not None:
-        observed.kind = "file"
-        observed.image = image(existing)
-        observed.uid = observed.gid = 0
-    observed.gfapi = True
-    observed.volfile_server = "node1"
-    for key, value in attributes.items():
-        setattr(observed, key, value)
-    return observed
 
 
 def refusal(observed, **overrides):
@@ -93,32 +64,17 @@ def test_mount_errors_with_message_ids():
     assert _qemu.parse_mount_errors(line + "\n" + line) == ["All subvolumes are down."]
 
 
-class ScriptedModule:
-    """The two AnsibleModule methods the runner calls, answering from a script of (rc, stdout, stderr)."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.calls = 0
-
-    def get_bin_path(self, name, required=False):
-        return "/usr/bin/" + name
-
-    def run_command(self, argv, environ_update=None, data=None, binary_data=False):
-        self.calls += 1
-        return self.answers.pop(0)
-
-
 def test_image_info_lost_by_run_command_is_read_again():
-    module = ScriptedModule((0, "", ""), (0, read_fixture("qemu", "info-qed-50G.json"), ""))
+    module = ScriptedModule([(0, "", ""), (0, read_fixture("qemu", "info-qed-50G.json"), "")])
     info = _qemu.read_image_info(CommandRunner(module), ["qemu-img", "info", "--output=json", "/m/disk.img"])
-    assert (info.format, module.calls) == ("qed", 2)
+    assert (info.format, len(module.calls)) == ("qed", 2)
 
 
 def test_image_info_that_stays_empty_fails_with_the_command():
-    module = ScriptedModule((0, "", ""), (0, "", ""), (0, "", ""))
+    module = ScriptedModule([(0, "", "")] * 3)
     with pytest.raises(CommandError) as caught:
         _qemu.read_image_info(CommandRunner(module), ["qemu-img", "info", "--output=json", "/m/disk.img"])
-    assert "not JSON" in str(caught.value) and module.calls == 3
+    assert "not JSON" in str(caught.value) and len(module.calls) == 3
 
 
 # --- input checks: refused before anything runs ----------------------------------------------

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """qemu_gluster_image refuses image paths that its URIs, json: filenames and libvirt XML cannot carry."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
-from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_qemu import params as qemu_params
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_params
 
 
 def params(**overrides):

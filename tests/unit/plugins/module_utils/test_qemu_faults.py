@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """qemu_gluster_image's FUSE mount in the start-up window after glusterd restarts (client logs from the lab)."""
 
 from __future__ import annotations
@@ -8,14 +9,11 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
-from ansible_collections.vmstorage.gluster.tests.unit.conftest import read_fixture
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_params, read_fixture
 
 
 def request():
-    return _qemu.Request(dict(volume="ledger", path="disk.img", servers=["node1", "node2", "node3"], port=24007, size="512M",
-                              format="raw", preallocation=None, state="present", source=None, source_format=None,
-                              access="fuse", owner=None, group=None, allow_delete=False,
-                              allow_source_backing_file=False))
+    return _qemu.Request(qemu_params(volume="ledger", servers=["node1", "node2", "node3"], size="512M", format="raw", access="fuse"))
 
 
 class MountRunner:

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """qemu_gluster_image never follows a path on the volume and never lets qemu read files an image names.
 
 The volume is a temporary directory here (the FUSE mount in real runs); "qemu-img" is a double that
@@ -18,8 +19,8 @@ import pytest
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
-from ansible_collections.vmstorage.gluster.tests.unit.conftest import read_fixture
-from ansible_collections.vmstorage.gluster.tests.unit.plugins.module_utils.test_qemu import fixture_bytes, image, params, state
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, qemu_fixture_bytes as fixture_bytes, qemu_image as image
+from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_params as params, qemu_state as state, read_fixture
 
 VICTIM = b"the node's own file\n"
 WRITTEN = b"QFI\xfb written by qemu-img"
@@ -98,23 +99,8 @@ def test_convert_always_gets_the_format_observe_probed():
 
 # ---------------------------------------------------------------- existing images: format from the magic
 
-class Module:
-    """AnsibleModule's two methods; answers qemu-img info from a script and records what it was given."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.calls = []
-
-    def get_bin_path(self, name, required=False):
-        return "/usr/bin/" + name
-
-    def run_command(self, argv, environ_update=None, data=None, binary_data=False, pass_fds=()):
-        self.calls.append((argv, pass_fds))
-        return self.answers.pop(0)
-
-
 def observe(tmp_path, answers=(), **overrides):
-    module = Module(*answers)
+    module = ScriptedModule(answers)
     observed = _qemu.ImageState(str(tmp_path))
     _qemu._observe_path(CommandRunner(module), _qemu.Request(params(**overrides)), observed)  # pylint: disable=protected-access
     return observed, module
@@ -132,7 +118,7 @@ def test_an_image_with_a_backing_file_is_never_opened_by_qemu_img(tmp_path):
 def test_a_raw_disk_is_read_as_raw_on_its_descriptor(tmp_path):
     (tmp_path / "disk.img").write_bytes(b"\0" * 4096)
     observed, module = observe(tmp_path, [(0, json.dumps({"format": "raw", "virtual-size": 4096}), "")], format="raw")
-    argv, pass_fds = module.calls[0]
+    argv, pass_fds = module.calls[0].argv, module.calls[0].pass_fds
     assert argv[:6] == ["/usr/bin/qemu-img", "info", "--output=json", "-U", "-f", "raw"]
     assert argv[6] == "/proc/self/fd/%d" % pass_fds[0]
     assert observed.image.format == "raw"
@@ -141,7 +127,7 @@ def test_a_raw_disk_is_read_as_raw_on_its_descriptor(tmp_path):
 def test_a_qcow2_magic_where_raw_is_asked_is_another_format(tmp_path):
     (tmp_path / "disk.img").write_bytes(fixture_bytes("header-qcow2-3G.bin"))
     observed, module = observe(tmp_path, [(0, json.dumps({"format": "qcow2", "virtual-size": 3 * 1024 ** 3}), "")], format="raw")
-    assert module.calls[0][0][4:6] == ["-f", "qcow2"]
+    assert module.calls[0].argv[4:6] == ["-f", "qcow2"]
     with pytest.raises(Refusal) as caught:
         _qemu.plan(observed, params(format="raw", size=None))
     assert caught.value.problem == "an image of another format exists at the path"
@@ -309,7 +295,7 @@ def test_a_reobserve_that_finds_no_image_is_a_refusal_not_a_crash(after, found):
 
 
 def test_answers_on_a_descriptor_name_are_never_reused():
-    module = Module((0, read_fixture("qemu", "info-qed-50G.json"), ""), (0, read_fixture("qemu", "info-qcow2-64M.json"), ""))
+    module = ScriptedModule([(0, read_fixture("qemu", "info-qed-50G.json"), ""), (0, read_fixture("qemu", "info-qcow2-64M.json"), "")])
     runner = CommandRunner(module)
     argv = ["qemu-img", "info", "--output=json", "-U", "-f", "qed", "/proc/self/fd/5"]
     first = _qemu.read_image_info(runner, argv, pass_fds=(5,))
