@@ -11,12 +11,12 @@ short_description: A btrfs brick filesystem, in fstab, mounted, with its brick d
 version_added: 0.1.0
 description:
   - Makes a btrfs filesystem on O(device) (only when the device is blank), writes its C(/etc/fstab) line,
-    mounts it on O(path) and creates the brick directory O(brick_dir) below it, the layout a GlusterFS brick wants.
+    mounts it on O(mount_point) and creates the brick directory O(brick_dir) below it, the layout a GlusterFS brick wants.
   - A device is blank when C(blkid -p) and C(wipefs) find no signature of any kind and its first MiB reads
-    only zeros; data no tool recognises is therefore never formatted without O(force_format).
+    only zeros; data no tool recognises is therefore never formatted without O(allow_format).
   - A btrfs filesystem with another label is relabelled (C(btrfs filesystem label)) only when it is empty enough,
-    that is mounted on O(path) and holding nothing but an empty brick directory; otherwise the module refuses
-    unless O(force_format=true).
+    that is mounted on O(mount_point) and holding nothing but an empty brick directory; otherwise the module refuses
+    unless O(allow_format=true).
   - Refuses when another block device on the node carries the same label (or UUID) that the fstab line would mount by,
     as happens with cloned or snapshotted LVs.
   - Compares the live mount options (from C(/proc/self/mountinfo)) with O(mount_options) and remounts when they differ;
@@ -49,7 +49,7 @@ options:
     description:
       - The btrfs label (1 to 255 bytes), usually the VM name. Required when O(state=present).
     type: str
-  path:
+  mount_point:
     description:
       - The mount point, an absolute path. It is created when missing; an existing non-empty directory is refused
         because mounting would hide its content.
@@ -70,8 +70,8 @@ options:
       label:
         description: As O(label).
         type: str
-      path:
-        description: As O(path).
+      mount_point:
+        description: As O(mount_point).
         type: path
         required: true
       brick_dir:
@@ -112,7 +112,7 @@ options:
     default: 0
   brick_dir:
     description:
-      - The brick directory, relative to O(path), created once the filesystem is mounted. GlusterFS wants a subdirectory,
+      - The brick directory, relative to O(mount_point), created once the filesystem is mounted. GlusterFS wants a subdirectory,
         never the mount point itself, so an empty value, an absolute path or C(.)/C(..) parts are refused.
     type: str
     default: data
@@ -136,7 +136,7 @@ options:
     type: str
     choices: [present, unmounted, absent]
     default: present
-  force_format:
+  allow_format:
     description:
       - Destroy whatever O(device) holds (another filesystem, a partition table, btrfs with another label and data,
         unrecognised data) and make the btrfs filesystem. Never while the device is mounted or in use.
@@ -153,13 +153,13 @@ EXAMPLES = r"""
   vmstorage.gluster.btrfs_brick:
     device: /dev/ThinGroup/mapserver
     label: mapserver
-    path: /srv/mapserver
+    mount_point: /srv/mapserver
 
 - name: Same, mounted by UUID, with compression and a brick directory owned by qemu
   vmstorage.gluster.btrfs_brick:
     device: /dev/ThinGroup/mapserver
     label: mapserver
-    path: /srv/mapserver
+    mount_point: /srv/mapserver
     fstab_source: uuid
     mount_options: [nodatacow, autodefrag, noatime]
     owner: libvirt-qemu
@@ -169,17 +169,17 @@ EXAMPLES = r"""
 - name: Bricks of two VMs in one run
   vmstorage.gluster.btrfs_brick:
     bricks:
-      - {device: /dev/ThinGroup/mapserver, label: mapserver, path: /srv/mapserver}
-      - {device: /dev/ThinGroup/webfront, label: webfront, path: /srv/webfront}
+      - {device: /dev/ThinGroup/mapserver, label: mapserver, mount_point: /srv/mapserver}
+      - {device: /dev/ThinGroup/webfront, label: webfront, mount_point: /srv/webfront}
 
 - name: Take the brick offline, keeping its fstab line
   vmstorage.gluster.btrfs_brick:
-    path: /srv/mapserver
+    mount_point: /srv/mapserver
     state: unmounted
 
 - name: Forget the brick (unmount, drop the fstab line; the data stays on the device)
   vmstorage.gluster.btrfs_brick:
-    path: /srv/mapserver
+    mount_point: /srv/mapserver
     state: absent
 """
 
@@ -205,12 +205,12 @@ label:
   type: str
   sample: mapserver
 fstab_line:
-  description: The fstab line for O(path); null when there is none.
+  description: The fstab line for O(mount_point); null when there is none.
   returned: always
   type: str
   sample: LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag 0 0
 mounted:
-  description: Whether the filesystem is mounted on O(path).
+  description: Whether the filesystem is mounted on O(mount_point).
   returned: always
   type: bool
   sample: true
@@ -238,41 +238,36 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _btrfs
+from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 
 
+# Options of one brick: at the top level and in every item of bricks.
+PER_BRICK = dict(
+    device=dict(type="path"),
+    label=dict(type="str"),
+    mount_point=dict(type="path"),
+    brick_dir=dict(type="str", default="data"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+    mode=dict(type="raw"),
+    state=dict(type="str", choices=["present", "unmounted", "absent"], default="present"),
+)
+SHARED = dict(
+    mount_options=dict(type="list", elements="str", default=list(_btrfs.DEFAULT_MOUNT_OPTIONS)),
+    fstab_source=dict(type="str", choices=["label", "uuid", "device"], default="label"),
+    fstab_passno=dict(type="int", choices=[0, 1, 2], default=0),
+    allow_format=dict(type="bool", default=False),
+)
+# Checked on each request (an item merged over the top level): see _plan.item_params.
+RULES = dict(required_if=[("state", "present", ("device", "label"))])
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            device=dict(type="path"),
-            label=dict(type="str"),
-            path=dict(type="path"),
-            bricks=dict(type="list", elements="dict", options=dict(
-                device=dict(type="path"),
-                label=dict(type="str"),
-                path=dict(type="path", required=True),
-                brick_dir=dict(type="str"),
-                owner=dict(type="str"),
-                group=dict(type="str"),
-                mode=dict(type="raw"),
-                state=dict(type="str", choices=["present", "unmounted", "absent"]),
-            )),
-            mount_options=dict(type="list", elements="str", default=list(_btrfs.DEFAULT_MOUNT_OPTIONS)),
-            fstab_source=dict(type="str", choices=["label", "uuid", "device"], default="label"),
-            fstab_passno=dict(type="int", choices=[0, 1, 2], default=0),
-            brick_dir=dict(type="str", default="data"),
-            owner=dict(type="str"),
-            group=dict(type="str"),
-            mode=dict(type="raw"),
-            state=dict(type="str", choices=["present", "unmounted", "absent"], default="present"),
-            force_format=dict(type="bool", default=False),
-        ),
-        required_one_of=[("path", "bricks")],
-        mutually_exclusive=[("path", "bricks"), ("device", "bricks"), ("label", "bricks"), ("force_format", "bricks")],
-        supports_check_mode=True,
-    )
-    run_plan(module, _btrfs.observe, _btrfs.plan, _btrfs.apply, _btrfs.report, items_option="bricks",
-             rules=dict(required_if=[("state", "present", ("device", "label"))]))
+    # a device and its label belong to one brick; allow_format names one device to destroy
+    module = AnsibleModule(supports_check_mode=True, **list_form(
+        "bricks", "mount_point", PER_BRICK, SHARED, not_shared=("device", "label"), single_only=("allow_format",)))
+    run_plan(module, _btrfs.observe, _btrfs.plan, _btrfs.apply, _btrfs.report, items_option="bricks", rules=RULES)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ options:
     type: str
   volumes:
     description:
-      - Several volumes in one run, one VM each; the other options are shared by all of them (per volume, O(brick)
+      - Several volumes in one run, one VM each; the other options are shared by all of them (per volume, O(brick_path)
         differs, and O(options) is merged over the shared O(options)).
       - Every volume is observed and planned before anything runs, so one refused volume leaves every volume unchanged.
         The pool and C(volume info)/C(volume status) are read once per run, not once per volume.
@@ -71,11 +71,11 @@ options:
         description: As O(state); the top-level O(state) when unset.
         type: str
         choices: [present, started, stopped, absent]
-      brick:
-        description: As O(brick), on the shared O(nodes).
+      brick_path:
+        description: As O(brick_path), on the shared O(nodes).
         type: str
-      bricks:
-        description: As O(bricks).
+      brick_addresses:
+        description: As O(brick_addresses).
         type: list
         elements: str
       options:
@@ -100,18 +100,18 @@ options:
     default: started
   nodes:
     description:
-      - The brick hosts, in brick order, as the nodes resolve each other. With O(brick), one brick per node.
+      - The brick hosts, in brick order, as the nodes resolve each other. With O(brick_path), one brick per node.
       - Each O(replica) consecutive entries form one replica set and must be different hosts.
     type: list
     elements: str
-  brick:
+  brick_path:
     description:
       - The brick directory, the same path on every node of O(nodes). Use a subdirectory of a dedicated
         filesystem (e.g. V(/srv/vm1/data) on the brick filesystem mounted at V(/srv/vm1)), not the mount point itself.
     type: str
-  bricks:
+  brick_addresses:
     description:
-      - Explicit bricks as V(HOST:/PATH), in order, instead of O(nodes) and O(brick).
+      - Explicit bricks as V(HOST:/PATH), in order, instead of O(nodes) and O(brick_path).
       - To grow a volume list its existing bricks first, then the new ones in whole replica sets.
     type: list
     elements: str
@@ -150,7 +150,7 @@ options:
       - An entry that admits any client is refused unless O(allow_any_client=true), such as V(*), V(*.*.*.*), V(::*),
         V(0.0.0.0/0) or V(::/0) (it is found by matching it against addresses of unrelated networks). Wildcards and networks that keep
         a fixed part, such as V(192.0.2.*) or V(10.0.0.0/8), are accepted.
-      - Unset, a B(new) volume gets the brick hosts as they are written in O(nodes) or O(bricks) (e.g.
+      - Unset, a B(new) volume gets the brick hosts as they are written in O(nodes) or O(brick_addresses) (e.g.
         V(node1,node2,node3)); clients that are no brick host are refused until they are listed here.
       - Unset, an B(existing) volume keeps its C(auth.allow). When that admits any client (C(*), or unset, which is
         gluster's default) the module warns, naming the volume, and changes nothing, since setting C(auth.allow) on a
@@ -187,7 +187,7 @@ EXAMPLES = r"""
   vmstorage.gluster.gluster_replica_volume:
     name: mapserver
     nodes: [node1, node2, node3]
-    brick: /srv/mapserver/data
+    brick_path: /srv/mapserver/data
     option_groups: [virt]
     options:
       performance.cache-size: 64MB
@@ -203,14 +203,14 @@ EXAMPLES = r"""
     options:
       storage.owner-uid: 64055
     volumes:
-      - {name: mapserver, brick: /srv/mapserver/data}
-      - {name: webfront, brick: /srv/webfront/data, options: {performance.cache-size: 64MB}}
+      - {name: mapserver, brick_path: /srv/mapserver/data}
+      - {name: webfront, brick_path: /srv/webfront/data, options: {performance.cache-size: 64MB}}
   run_once: true
 
 - name: Grow it to distributed-replicate 2 x 3 (existing bricks first)
   vmstorage.gluster.gluster_replica_volume:
     name: mapserver
-    bricks:
+    brick_addresses:
       - node1:/srv/mapserver/data
       - node2:/srv/mapserver/data
       - node3:/srv/mapserver/data
@@ -229,14 +229,14 @@ EXAMPLES = r"""
   vmstorage.gluster.gluster_replica_volume:
     name: scratch
     nodes: [node1, node2, node3]
-    brick: /srv/scratch/data
+    brick_path: /srv/scratch/data
   run_once: true
 
 - name: A volume open to every client that reaches the nodes, on purpose
   vmstorage.gluster.gluster_replica_volume:
     name: public
     nodes: [node1, node2, node3]
-    brick: /srv/public/data
+    brick_path: /srv/public/data
     auth_allow: ["*"]
     allow_any_client: true
   run_once: true
@@ -312,39 +312,37 @@ peers:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster
+from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 
 
+# Options of one volume: at the top level and in every item of volumes.
+PER_VOLUME = dict(
+    name=dict(type="str"),
+    state=dict(type="str", choices=["present", "started", "stopped", "absent"], default="started"),
+    brick_path=dict(type="str"),
+    brick_addresses=dict(type="list", elements="str"),
+    options=dict(type="dict"),
+    option_groups=dict(type="list", elements="str"),
+)
+SHARED = dict(
+    nodes=dict(type="list", elements="str"),
+    replica=dict(type="int", default=3),
+    arbiter=dict(type="bool", default=False),
+    auth_allow=dict(type="list", elements="str"),
+    allow_any_client=dict(type="bool", default=False),
+    peer_timeout=dict(type="int", default=60),
+)
+# Checked on each request (an item merged over the top level, where nodes are shared and
+# brick_path is per volume): see _plan.item_params.
+RULES = dict(mutually_exclusive=[("brick_addresses", "nodes"), ("brick_addresses", "brick_path")],
+             required_together=[("nodes", "brick_path")])
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str"),
-            volumes=dict(type="list", elements="dict", options=dict(
-                name=dict(type="str", required=True),
-                state=dict(type="str", choices=["present", "started", "stopped", "absent"]),
-                brick=dict(type="str"),
-                bricks=dict(type="list", elements="str"),
-                options=dict(type="dict"),
-                option_groups=dict(type="list", elements="str"),
-            )),
-            state=dict(type="str", choices=["present", "started", "stopped", "absent"], default="started"),
-            nodes=dict(type="list", elements="str"),
-            brick=dict(type="str"),
-            bricks=dict(type="list", elements="str"),
-            replica=dict(type="int", default=3),
-            arbiter=dict(type="bool", default=False),
-            options=dict(type="dict"),
-            option_groups=dict(type="list", elements="str"),
-            auth_allow=dict(type="list", elements="str"),
-            allow_any_client=dict(type="bool", default=False),
-            peer_timeout=dict(type="int", default=60),
-        ),
-        required_one_of=[("name", "volumes")],
-        mutually_exclusive=[("name", "volumes")],
-        supports_check_mode=True,
-    )
-    run_plan(module, _gluster.observe, _gluster.plan, _gluster.apply, _gluster.report, items_option="volumes",
-             rules=dict(mutually_exclusive=[("bricks", "nodes"), ("bricks", "brick")], required_together=[("nodes", "brick")]))
+    module = AnsibleModule(supports_check_mode=True, **list_form(
+        "volumes", "name", PER_VOLUME, SHARED, item_rules=dict(mutually_exclusive=[("brick_addresses", "brick_path")])))
+    run_plan(module, _gluster.observe, _gluster.plan, _gluster.apply, _gluster.report, items_option="volumes", rules=RULES)
 
 
 if __name__ == "__main__":

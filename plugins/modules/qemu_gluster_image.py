@@ -10,8 +10,8 @@ module: qemu_gluster_image
 short_description: A VM disk image on a GlusterFS volume, created, grown, imported or deleted without ever truncating one
 version_added: 0.1.0
 description:
-  - Ensures a qcow2, raw or qed disk image exists at O(path) inside the gluster volume O(volume), with at least
-    O(size), and returns every way a hypervisor reaches it with failover over all O(servers) (gluster URI, qemu
+  - Ensures a qcow2, raw or qed disk image exists at O(image_path) inside the gluster volume O(volume), with at least
+    O(size), and returns every way a hypervisor reaches it with failover over all O(nodes) (gluster URI, qemu
     C(json:) filename, libvirt C(<disk>) XML, qemu C(-blockdev) spec).
   - Never truncates an image. An existing image of the requested format and size is left alone; a larger O(size)
     grows it with C(qemu-img resize); a smaller size or another format is refused with a message. New images are
@@ -20,7 +20,7 @@ description:
   - Never follows a link on the volume, whose content its clients write. The partial file gets an unpredictable name
     (C(.NAME.<random>.vmstorage-partial)) and is created exclusively in the image's directory, which is walked from
     the volume root without following symlinks; qemu-img writes to that open file (FUSE) or, through gfapi, to its
-    name, which must still be that file afterwards. A symlink, a directory or any other non-file at O(path), a
+    name, which must still be that file afterwards. A symlink, a directory or any other non-file at O(image_path), a
     symlinked parent, or a path that changes during the run is refused with what was found; growing, ownership and
     deletion work on the file opened the same way.
   - qemu-img never guesses the format of an existing image, whose content a guest writes (a raw disk's guest can
@@ -51,7 +51,7 @@ options:
       - Name of the gluster volume that holds the image.
       - Required unless O(images) is given.
     type: str
-  path:
+  image_path:
     description:
       - Path of the image file relative to the volume root, for example V(disk.img) or V(images/vm1.qcow2).
       - Must stay inside the volume; a leading C(/), C(.) or C(..) parts, or a parent that is a symlink are refused.
@@ -70,8 +70,8 @@ options:
         description: As O(volume).
         type: str
         required: true
-      path:
-        description: As O(path); the top-level O(path) when unset.
+      image_path:
+        description: As O(image_path); the top-level O(image_path) when unset.
         type: str
       size:
         description: As O(size).
@@ -90,7 +90,7 @@ options:
         description: As O(state); the top-level O(state) when unset.
         type: str
         choices: [present, absent]
-  servers:
+  nodes:
     description:
       - Gluster servers to fetch the volume file from; the first is the primary, the others are backup volfile
         servers for the FUSE mount and appear in every returned form for failover.
@@ -137,8 +137,8 @@ options:
   source:
     description:
       - An image file on this node, or a URL qemu-img can open (http, https, ...), to import with
-        C(qemu-img convert) into the requested O(format) when no image exists at O(path) yet.
-      - An import never overwrites. When an image exists at O(path), it counts as this import if it has the requested
+        C(qemu-img convert) into the requested O(format) when no image exists at O(image_path) yet.
+      - An import never overwrites. When an image exists at O(image_path), it counts as this import if it has the requested
         format and the source's virtual size (or O(size)); anything else is refused.
       - The source's format is probed once with C(qemu-img info --output=json) (or taken from O(source_format)) and
         C(qemu-img convert) is told it with C(-f). A source that names other files of the node (a backing file, a
@@ -193,8 +193,8 @@ EXAMPLES = r"""
 - name: A 50 GiB qed disk for mapserver, failover over node1 and node2
   vmstorage.gluster.qemu_gluster_image:
     volume: mapserver
-    path: disk.img
-    servers: [nod-1, nod-2, nod-3]
+    image_path: disk.img
+    nodes: [nod-1, nod-2, nod-3]
     format: qed
     size: 50G
   register: disk
@@ -206,16 +206,16 @@ EXAMPLES = r"""
 - name: Grow it to 80 GiB (growing is never destructive)
   vmstorage.gluster.qemu_gluster_image:
     volume: mapserver
-    path: disk.img
-    servers: [nod-1, nod-2, nod-3]
+    image_path: disk.img
+    nodes: [nod-1, nod-2, nod-3]
     format: qed
     size: 80G
 
 - name: Import a cloud image as qcow2, owned by qemu, through FUSE
   vmstorage.gluster.qemu_gluster_image:
     volume: webvm
-    path: images/root.qcow2
-    servers: [nod-1, nod-2]
+    image_path: images/root.qcow2
+    nodes: [nod-1, nod-2]
     source: /var/tmp/debian-12-genericcloud-amd64.qcow2
     source_format: qcow2
     size: 20G
@@ -225,8 +225,8 @@ EXAMPLES = r"""
 
 - name: Disks of two VMs, each on its VM's volume, in one run
   vmstorage.gluster.qemu_gluster_image:
-    servers: [nod-1, nod-2, nod-3]
-    path: disk.img
+    nodes: [nod-1, nod-2, nod-3]
+    image_path: disk.img
     format: qed
     images:
       - {volume: mapserver, size: 50G}
@@ -235,8 +235,8 @@ EXAMPLES = r"""
 - name: Delete an image (its data is lost)
   vmstorage.gluster.qemu_gluster_image:
     volume: webvm
-    path: images/old.qcow2
-    servers: [nod-1]
+    image_path: images/old.qcow2
+    nodes: [nod-1]
     state: absent
     allow_delete: true
 """
@@ -326,43 +326,38 @@ requested:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import VolumeSessions, plan, report
 
-ARGUMENT_SPEC = dict(
+# Options of one image: at the top level and in every item of images.
+PER_IMAGE = dict(
     volume=dict(type="str"),
-    path=dict(type="str"),
-    images=dict(type="list", elements="dict", options=dict(
-        volume=dict(type="str", required=True),
-        path=dict(type="str"),
-        size=dict(type="str"),
-        format=dict(type="str", choices=["qcow2", "raw", "qed"]),
-        source=dict(type="str"),
-        source_format=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"]),
-    )),
-    servers=dict(type="list", elements="str", required=True),
-    port=dict(type="int", default=24007),
+    image_path=dict(type="str"),
     size=dict(type="str"),
     format=dict(type="str", choices=["qcow2", "raw", "qed"], default="qcow2"),
-    preallocation=dict(type="str", choices=["off", "metadata", "falloc", "full"]),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    allow_delete=dict(type="bool", default=False),
     source=dict(type="str"),
-    allow_source_backing_file=dict(type="bool", default=False),
     source_format=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+SHARED = dict(
+    nodes=dict(type="list", elements="str", required=True),
+    port=dict(type="int", default=24007),
+    preallocation=dict(type="str", choices=["off", "metadata", "falloc", "full"]),
+    allow_delete=dict(type="bool", default=False),
+    allow_source_backing_file=dict(type="bool", default=False),
     access=dict(type="str", choices=["auto", "gfapi", "fuse"], default="auto"),
     owner=dict(type="str"),
     group=dict(type="str"),
 )
+# Checked on each request (image_path may be shared at the top level or given per item): see _plan.item_params.
+RULES = dict(required=("volume", "image_path"))
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_one_of=[("volume", "images")],
-                           mutually_exclusive=[("volume", "images")], supports_check_mode=True)
+    module = AnsibleModule(supports_check_mode=True, **list_form("images", "volume", PER_IMAGE, SHARED))
     with VolumeSessions(read_only=module.check_mode) as sessions:
-        run_plan(module, sessions.observe, plan, sessions.apply, report, items_option="images",
-                 rules=dict(required=("volume", "path")))
+        run_plan(module, sessions.observe, plan, sessions.apply, report, items_option="images", rules=RULES)
 
 
 if __name__ == "__main__":

@@ -298,34 +298,33 @@ vg:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
 from ansible_collections.vmstorage.gluster.plugins.module_utils._lvm import apply, observe, plan, report
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 
 
+# Options of one LV: at the top level and in every item of lvs.
+PER_LV = dict(
+    name=dict(type="str"),
+    size=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+# Options of the pool every LV shares.
+SHARED = dict(
+    vg=dict(type="str", required=True),
+    thinpool=dict(type="str", required=True),
+    pvs=dict(type="list", elements="str"),
+    pool_size=dict(type="str"),
+    pool_metadata_size=dict(type="str"),
+    chunk_size=dict(type="str"),
+)
+# Checked on each request (an item merged over the top level): see _plan.item_params.
+RULES = dict(required_if=[("state", "present", ("size",))])
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            vg=dict(type="str", required=True),
-            thinpool=dict(type="str", required=True),
-            name=dict(type="str"),
-            lvs=dict(type="list", elements="dict", options=dict(
-                name=dict(type="str", required=True),
-                size=dict(type="str"),
-                state=dict(type="str", choices=["present", "absent"]),
-            )),
-            size=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            pvs=dict(type="list", elements="str"),
-            pool_size=dict(type="str"),
-            pool_metadata_size=dict(type="str"),
-            chunk_size=dict(type="str"),
-        ),
-        required_one_of=[("name", "lvs")],
-        mutually_exclusive=[("name", "lvs")],
-        supports_check_mode=True,
-    )
-    run_plan(module, observe, plan, apply, report, items_option="lvs",
-             rules=dict(required_if=[("state", "present", ("size",))]))
+    module = AnsibleModule(supports_check_mode=True, **list_form("lvs", "name", PER_LV, SHARED))
+    run_plan(module, observe, plan, apply, report, items_option="lvs", rules=RULES)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from ansible_collections.vmstorage.gluster.tests.unit.conftest import read_fixtu
 
 
 def request():
-    return _qemu.Request(dict(volume="ledger", path="disk.img", servers=["node1", "node2", "node3"], port=24007, size="512M",
+    return _qemu.Request(dict(volume="ledger", image_path="disk.img", nodes=["node1", "node2", "node3"], port=24007, size="512M",
                               format="raw", preallocation=None, state="present", source=None, source_format=None,
                               access="fuse", owner=None, group=None, allow_delete=False,
                               allow_source_backing_file=False))
