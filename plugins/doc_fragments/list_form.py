@@ -12,7 +12,7 @@ class ModuleDocFragment:
 options: {}
 notes:
   - "One request or many: the options of one request (one VM) are given at the top level, or as items of the list
-    option (O(lvs), O(bricks), O(volumes), O(images) by module), where each item sets its own values and takes
+    option (C(lvs), C(bricks), C(volumes), C(images) by module), where each item sets its own values and takes
     the top-level value of every option it leaves unset; a dict option (volume options) is merged key by key."
   - Every request of a run is checked and planned before anything changes, so one refused item leaves every item
     and the node unchanged, and the failure names the item. Then the items are applied in order.

@@ -75,4 +75,3 @@ def test_the_old_option_names_are_gone(run_module, old):
 def test_absent_needs_no_bricks(run_module):
     kind, requests = run_module(main, dict(name="vm1", state="absent"), check_mode=True)
     assert kind == "planned" and requests[0]["state"] == "absent"
-
