@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Attributes every module of this collection shares."""
+    """Attributes every node module of this collection shares (access_files, on the controller, has its own)."""
 
     DOCUMENTATION = r"""
 attributes:
@@ -19,6 +19,6 @@ attributes:
     support: full
   platform:
     description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
+    support: full
+    platforms: linux
 """

@@ -165,7 +165,7 @@ def is_subdirectory(brick_dir):
 
 
 def brick_path_of(params):
-    return os.path.join(os.path.normpath(params["path"]), params["brick_dir"])
+    return os.path.join(os.path.normpath(params["mount_point"]), params["brick_dir"])
 
 
 class PathState:
@@ -301,7 +301,7 @@ def _has_data_outside(path, brick_dir):
 
 
 def observe(runner, params):
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     mounts = _fstab.read_mounts()
     fields = {"fstab": _fstab.read_fstab(), "mount": _fstab.mount_at(mounts, path), "mount_point": read_path(path)}
     if fields["mount"] is not None:
@@ -341,9 +341,9 @@ def _device_kind(path):
 
 
 def _check_common(params):
-    path = params["path"]
+    path = params["mount_point"]
     if not path or not os.path.isabs(path) or os.path.normpath(path) == "/":
-        raise Refusal("mount point must be an absolute path below /", repr(path), "path", "Give a path such as /srv/mapserver.")
+        raise Refusal("mount point must be an absolute path below /", repr(path), "mount_point", "Give a path such as /srv/mapserver.")
 
 
 def _check_present_params(state, params):
@@ -374,7 +374,7 @@ def _check_present_params(state, params):
 
 
 def _refuse_foreign_mounts(state, params):
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     other_places = [mount for mount in state.device_mounts if mount != path]
     if other_places:
         raise Refusal(
@@ -389,7 +389,7 @@ def _refuse_foreign_mounts(state, params):
 
 
 def _refuse_foreign_fstab(state, params):
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     entries = state.fstab.entries_for(path)
     if len(entries) > 1:
         raise Refusal(
@@ -425,7 +425,7 @@ def _refuse_ambiguous_source(state, params, spec):
             "%s mounted by %s" % (params["device"], spec),
             "Relabel or remove the other device (a cloned or snapshotted LV), or set fstab_source: device.",
         )
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     clashes = [entry.render() for entry in state.fstab.entries if entry.spec == spec and os.path.normpath(entry.file) != path]
     if clashes:
         raise Refusal(
@@ -438,7 +438,7 @@ def _filesystem_actions(state, params):
     """mkfs / relabel / reformat as needed; returns (actions, new_fs)."""
     device = state.device
     label = params["label"]
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     if device.fstype == FSTYPE and not device.ambivalent and device.label == label:
         return [], False
     if device.fstype == FSTYPE and not device.ambivalent and state.mounted_here and state.fs_has_data is False:
@@ -448,17 +448,17 @@ def _filesystem_actions(state, params):
         return [Action("mkfs", "create btrfs labelled %r on %s" % (label, device.path),
                        ["mkfs.btrfs", "-L", label, device.path])], True
     found = "%s holds %s" % (params["device"], device.describe())
-    if not params["force_format"]:
+    if not params["allow_format"]:
         raise Refusal(
             "device is not blank", found, "btrfs labelled %r" % label,
-            "Check that this is the right device; to destroy what is on it set force_format: true (only while unmounted).",
+            "Check that this is the right device; to destroy what is on it set allow_format: true (only while unmounted).",
         )
     if state.device_mounts:
         raise Refusal("will not format a mounted device", found + ", mounted on " + ", ".join(state.device_mounts),
-                      "force_format", "Unmount it first (state: unmounted).")
+                      "allow_format", "Unmount it first (state: unmounted).")
     if device.holders:
         raise Refusal("will not format a device in use", found + ", used by " + ", ".join(device.holders),
-                      "force_format", "Release it first (deactivate or remove what is stacked on it).")
+                      "allow_format", "Release it first (deactivate or remove what is stacked on it).")
     return [
         Action("wipe", "erase every signature on %s (%s)" % (device.path, device.describe()), ["wipefs", "--all", device.path]),
         Action("mkfs", "create btrfs labelled %r on %s (forced)" % (label, device.path),
@@ -494,7 +494,7 @@ def _plan_present(state, params):
         raise _missing_device(state, params)
     _refuse_foreign_mounts(state, params)
     _refuse_foreign_fstab(state, params)
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     actions, new_fs = _filesystem_actions(state, params)
     spec = _desired_spec(state, params, new_fs)
     _refuse_ambiguous_source(state, params, spec)
@@ -562,14 +562,14 @@ def _grow_action(state, params, new_fs):
         )
     if usable == fs_bytes:
         return []
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     return [Action("grow", "grow btrfs on %s from %s to %s" % (state.device.path, format_size(fs_bytes), format_size(usable)),
                    ["btrfs", "filesystem", "resize", "max", path])]
 
 
 def _plan_removal(state, params):
     """state=unmounted: unmount; state=absent: unmount and drop the fstab line. Never wipes."""
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     if state.mount is not None:
         if state.mount.fstype != FSTYPE:
             raise Refusal("the filesystem on the mount point is not btrfs", "%s (%s)" % (state.mount.source, state.mount.fstype),
@@ -655,7 +655,7 @@ def apply(runner, state, params, actions):
         elif action.kind == "mkdir":
             os.makedirs(action.params["path"], 0o755)
         elif action.kind == "brick_dir":
-            _apply_brick_dir(action, os.path.normpath(params["path"]), params["brick_dir"])
+            _apply_brick_dir(action, os.path.normpath(params["mount_point"]), params["brick_dir"])
         else:
             runner.run(action.argv)
             if action.kind == "remount":
@@ -679,7 +679,7 @@ def _facts(state, fstab_text, path):
 
 def _predict(before, params, actions):
     """The facts a real run would leave, for check mode."""
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     fstab_text = before.fstab.text
     facts = _facts(before, fstab_text, path)
     for action in actions:
@@ -701,7 +701,7 @@ def _predict(before, params, actions):
 
 
 def report(runner, before, after, params, actions):
-    path = os.path.normpath(params["path"])
+    path = os.path.normpath(params["mount_point"])
     before_facts = _facts(before, before.fstab.text, path)
     if after is None:
         after_facts, after_text = _predict(before, params, actions)

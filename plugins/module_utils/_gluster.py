@@ -355,17 +355,17 @@ def option_values_equal(current, wanted):
 # ---------------------------------------------------------------- what was asked
 
 def wanted_bricks(params):
-    """The bricks asked for, in order, as Brick objects (nodes x brick, or bricks)."""
-    if params.get("bricks"):
+    """The bricks asked for, in order, as Brick objects (nodes x brick_path, or brick_addresses)."""
+    if params.get("brick_addresses"):
         bricks = []
-        for spec in params["bricks"]:
+        for spec in params["brick_addresses"]:
             host, sep, path = spec.partition(":")
             if not sep or not host or not path:
-                raise Refusal("a brick is not HOST:/PATH", repr(spec), "bricks: [HOST:/PATH, ...]",
+                raise Refusal("a brick is not HOST:/PATH", repr(spec), "brick_addresses: [HOST:/PATH, ...]",
                               "Write every brick as host:/absolute/path, e.g. node1:/srv/vm1/data.")
             bricks.append(Brick(host, path))
         return bricks
-    return [Brick(node, params.get("brick") or "") for node in params.get("nodes") or []]
+    return [Brick(node, params.get("brick_path") or "") for node in params.get("nodes") or []]
 
 
 def wanted_options(groups, params, new_volume=False):
@@ -642,8 +642,8 @@ def _check_request(params, bricks):
         raise Refusal("an arbiter volume is 'replica 3 arbiter 1'", "replica %d with arbiter" % replica,
                       "an arbiter volume", "Set replica: 3; the last brick of each set of three becomes the arbiter.")
     if not bricks:
-        raise Refusal("no bricks", "neither nodes+brick nor bricks", "state %s" % params["state"],
-                      "Give nodes (in brick order) and brick (the path on every node), or bricks as HOST:/PATH.")
+        raise Refusal("no bricks", "neither nodes+brick_path nor brick_addresses", "state %s" % params["state"],
+                      "Give nodes (in brick order) and brick_path (the path on every node), or brick_addresses as HOST:/PATH.")
     for brick in bricks:
         if not _valid_brick(brick):
             raise Refusal("invalid brick", repr(brick.spec), "HOST:/ABSOLUTE/PATH (not /)",

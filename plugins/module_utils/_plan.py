@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import traceback
 
+from ansible.module_utils.common.validation import check_mutually_exclusive, check_required_if, check_required_together
+
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 
 
@@ -91,26 +93,30 @@ class Item:
 
 
 def _broken_rule(params, rules):
-    """The first of AnsibleModule-style rules (required, required_if, mutually_exclusive,
-    required_together) that ``params`` breaks, in words, or None."""
-    def present(name):
-        return params.get(name) not in (None, [], "")
+    """The first of AnsibleModule's rules (required, required_if, mutually_exclusive, required_together)
+    that one request breaks, in AnsibleModule's words, or None.
 
-    missing = [name for name in rules.get("required", ()) if not present(name)]
+    AnsibleModule checks its rules on the top-level params and on each list item's own keys, but a
+    request of the list form is an item merged over the top-level values (a top-level ``nodes`` with
+    an item's ``brick_path``): rules across the two levels can only be checked on the merged request,
+    here, with AnsibleModule's own checkers. The single form goes through the same path so that both
+    forms refuse alike.
+    """
+    given = dict((name, value) for name, value in params.items() if value not in (None, [], ""))
+    missing = [name for name in rules.get("required", ()) if name not in given]
     if missing:
-        return "%s missing" % ", ".join(missing)
-    for key, value, needed in rules.get("required_if", ()):
-        missing = [name for name in needed if not present(name)]
-        if params.get(key) == value and missing:
-            return "%s=%s needs %s" % (key, value, ", ".join(missing))
-    for names in rules.get("mutually_exclusive", ()):
-        given = [name for name in names if present(name)]
-        if len(given) > 1:
-            return "%s exclude each other" % " and ".join(given)
-    for names in rules.get("required_together", ()):
-        given = [name for name in names if present(name)]
-        if given and len(given) < len(names):
-            return "%s go together" % " and ".join(names)
+        return "missing required arguments: %s" % ", ".join(missing)
+    checks = (
+        (check_required_if, rules.get("required_if")),
+        (check_mutually_exclusive, rules.get("mutually_exclusive")),
+        (check_required_together, rules.get("required_together")),
+    )
+    for check, terms in checks:
+        if terms:
+            try:
+                check(terms, given)
+            except TypeError as err:
+                return str(err)
     return None
 
 

@@ -92,8 +92,8 @@ class Request:
 
     def __init__(self, params):
         self.volume = params["volume"]
-        self.path = params["path"]
-        self.servers = list(params["servers"])
+        self.path = params["image_path"]
+        self.servers = list(params["nodes"])
         self.port = params["port"]
         self.format = params["format"]
         self.preallocation = params["preallocation"]
@@ -130,7 +130,7 @@ class Request:
             )
         self._check_path()
         if not self.servers:
-            raise Refusal("no volfile server", "servers=[]", "at least one server", "List the gluster nodes, primary first.")
+            raise Refusal("no volfile server", "nodes=[]", "at least one server", "List the gluster nodes, primary first.")
         for server in self.servers:
             if not SERVER_NAME.match(server):
                 raise Refusal(
@@ -863,7 +863,7 @@ class VolumeSessions:
         return False
 
     def session(self, params):
-        key = (params["volume"], tuple(params["servers"]), params["port"])
+        key = (params["volume"], tuple(params["nodes"]), params["port"])
         if key not in self.sessions:
             self.sessions[key] = VolumeSession(self.read_only)
         return self.sessions[key]

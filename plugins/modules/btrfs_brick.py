@@ -11,35 +11,41 @@ module: btrfs_brick
 short_description: A btrfs brick filesystem, in fstab, mounted, with its brick directory
 version_added: 0.1.0
 description:
-  - Makes a btrfs filesystem on O(device) (only when the device is blank), writes its C(/etc/fstab) line,
-    mounts it on O(path) and creates the brick directory O(brick_dir) below it, the layout a GlusterFS brick wants.
-  - A device is blank when C(blkid -p) and C(wipefs) find no signature of any kind and its first MiB reads
-    only zeros; data no tool recognises is therefore never formatted without O(force_format).
-  - A btrfs filesystem with another label is relabelled (C(btrfs filesystem label)) only when it is empty enough,
-    that is mounted on O(path) and holding nothing but an empty brick directory; otherwise the module refuses
-    unless O(force_format=true).
-  - Refuses when another block device on the node carries the same label (or UUID) that the fstab line would mount by,
-    as happens with cloned or snapshotted LVs.
-  - Compares the live mount options (from C(/proc/self/mountinfo)) with O(mount_options) and remounts when they differ;
-    off-by-default features (autodefrag, nodatacow, nodatasum, compress, noatime, ro, noexec, nosuid, nodev, sync) that are
-    no longer requested are switched off. Options btrfs cannot change on a remount (subvol, subvolid, space_cache, device)
-    make the module refuse instead, and so does C(nodatacow) together with compression (the kernel drops one of them).
-  - Grows the filesystem (C(btrfs filesystem resize max)) when its device grew, for example after C(lvextend).
-  - When the filesystem is not mounted yet, the brick directory on it cannot be seen; the plan then says it will be
-    ensured once mounted, and the run creates it only if missing.
-  - The brick directory is never followed through a symbolic link (its content is written by the volume's clients, and
-    this module runs as root). A link at O(brick_dir) or at a directory on the way to it is refused (found the link and
-    its target, asked a directory, remedy to remove the link). The directory is made and opened one part at a time
-    relative to the mount point (C(mkdirat), C(openat) with C(O_NOFOLLOW)) and its owner and mode are set on that
-    descriptor (C(fchown), C(fchmod)), so a link planted after the module looked is refused too, with nothing changed
-    through it.
-  - Edits C(/etc/fstab) atomically (temporary file in C(/etc), fsync, rename, owner and mode kept); every other line stays
-    byte for byte. The line uses C(0 0) for the dump and pass fields by default, as C(fsck.btrfs) does nothing.
-  - Every refusal happens before anything runs, in check mode too, and leaves the node unchanged.
+  - Makes the filesystem of one VM's brick on each node. It puts btrfs on O(device), labelled O(label), records it in
+    C(/etc/fstab), mounts it on O(mount_point) and creates the brick directory O(brick_dir) below it, owned and moded
+    as asked. That directory is what M(vmstorage.gluster.gluster_replica_volume) takes as O(vmstorage.gluster.gluster_replica_volume#module:brick_path).
+  - It formats only a blank device, one on which no tool finds any signature and whose first MiB reads only zeros.
+    Anything else (another filesystem, a partition table, an LVM physical volume, data no tool recognises) is refused,
+    unless O(allow_format=true), which destroys it; even then a mounted or used device is refused.
+  - A btrfs filesystem with another label is relabelled only while it is mounted on O(mount_point) and holds nothing but
+    an empty brick directory; with data on it the module refuses unless O(allow_format=true).
+  - It keeps the brick up to date. It remounts when the live mount options differ from O(mount_options) and switches off
+    features no longer asked for. It grows the filesystem when its device grew (after M(vmstorage.gluster.thin_lv) grew
+    the LV). Every other line of C(/etc/fstab) stays as it is, byte for byte.
+  - "It refuses, before anything changes, when: another device carries the label or UUID the fstab line would mount by
+    (a cloned or snapshotted LV); another device is mounted on O(mount_point) or named there by fstab; the mount point
+    is a non-empty directory; O(mount_options) asks what btrfs cannot change on a remount (C(subvol), C(subvolid),
+    C(space_cache), C(device)) or C(nodatacow) together with compression; the brick directory, or a directory on the way
+    to it, is a symbolic link (the volume's clients write on the brick, and this module runs as root)."
+  - A refusal says what was found, what was asked and what to do; it happens in check mode too and leaves the node unchanged.
+  - When the filesystem is not mounted yet, the brick directory on it cannot be seen; check mode then says it will be
+    ensured once mounted.
 author:
   - vmstorage.gluster developers (@vmstorage)
+requirements:
+  - btrfs-progs and util-linux (blkid, wipefs, mount) on the node
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
+  - vmstorage.gluster.list_form
+seealso:
+  - module: vmstorage.gluster.thin_lv
+    description: Makes the thin LV this module formats.
+  - module: vmstorage.gluster.gluster_replica_volume
+    description: Makes the replica volume of the brick directories on the nodes.
+  - module: vmstorage.gluster.qemu_gluster_image
+    description: Makes the VM's disk image on that volume.
+  - module: vmstorage.gluster.access_files
+    description: Writes the files a hypervisor needs to open the disk.
 options:
   device:
     description:
@@ -50,7 +56,7 @@ options:
     description:
       - The btrfs label (1 to 255 bytes), usually the VM name. Required when O(state=present).
     type: str
-  path:
+  mount_point:
     description:
       - The mount point, an absolute path. It is created when missing; an existing non-empty directory is refused
         because mounting would hide its content.
@@ -58,10 +64,8 @@ options:
     type: path
   bricks:
     description:
-      - Several bricks in one run, one VM each; the other options are shared by all of them.
-      - Every brick is observed and planned before anything runs, so one refused brick leaves every brick unchanged. The
-        device scan, fstab and mount table are read once per run, not once per brick.
-      - The result has C(results), one per brick, holding what a single run returns.
+      - The bricks of several VMs in one run, one item each, instead of the top-level O(mount_point), O(device) and
+        O(label); the other top-level options are shared by all items. See the notes.
     type: list
     elements: dict
     suboptions:
@@ -71,8 +75,8 @@ options:
       label:
         description: As O(label).
         type: str
-      path:
-        description: As O(path).
+      mount_point:
+        description: As O(mount_point).
         type: path
         required: true
       brick_dir:
@@ -113,7 +117,7 @@ options:
     default: 0
   brick_dir:
     description:
-      - The brick directory, relative to O(path), created once the filesystem is mounted. GlusterFS wants a subdirectory,
+      - The brick directory, relative to O(mount_point), created once the filesystem is mounted. GlusterFS wants a subdirectory,
         never the mount point itself, so an empty value, an absolute path or C(.)/C(..) parts are refused.
     type: str
     default: data
@@ -137,7 +141,7 @@ options:
     type: str
     choices: [present, unmounted, absent]
     default: present
-  force_format:
+  allow_format:
     description:
       - Destroy whatever O(device) holds (another filesystem, a partition table, btrfs with another label and data,
         unrecognised data) and make the btrfs filesystem. Never while the device is mounted or in use.
@@ -145,8 +149,6 @@ options:
       - Only for one brick at a time, never with O(bricks), since the flag names one device to destroy.
     type: bool
     default: false
-notes:
-  - Needs C(btrfs-progs), C(util-linux) (blkid, wipefs, mount) on the node.
 """
 
 EXAMPLES = r"""
@@ -154,13 +156,13 @@ EXAMPLES = r"""
   vmstorage.gluster.btrfs_brick:
     device: /dev/ThinGroup/mapserver
     label: mapserver
-    path: /srv/mapserver
+    mount_point: /srv/mapserver
 
 - name: Same, mounted by UUID, with compression and a brick directory owned by qemu
   vmstorage.gluster.btrfs_brick:
     device: /dev/ThinGroup/mapserver
     label: mapserver
-    path: /srv/mapserver
+    mount_point: /srv/mapserver
     fstab_source: uuid
     mount_options: [nodatacow, autodefrag, noatime]
     owner: libvirt-qemu
@@ -170,17 +172,17 @@ EXAMPLES = r"""
 - name: Bricks of two VMs in one run
   vmstorage.gluster.btrfs_brick:
     bricks:
-      - {device: /dev/ThinGroup/mapserver, label: mapserver, path: /srv/mapserver}
-      - {device: /dev/ThinGroup/webfront, label: webfront, path: /srv/webfront}
+      - {device: /dev/ThinGroup/mapserver, label: mapserver, mount_point: /srv/mapserver}
+      - {device: /dev/ThinGroup/webfront, label: webfront, mount_point: /srv/webfront}
 
 - name: Take the brick offline, keeping its fstab line
   vmstorage.gluster.btrfs_brick:
-    path: /srv/mapserver
+    mount_point: /srv/mapserver
     state: unmounted
 
 - name: Forget the brick (unmount, drop the fstab line; the data stays on the device)
   vmstorage.gluster.btrfs_brick:
-    path: /srv/mapserver
+    mount_point: /srv/mapserver
     state: absent
 """
 
@@ -206,12 +208,12 @@ label:
   type: str
   sample: mapserver
 fstab_line:
-  description: The fstab line for O(path); null when there is none.
+  description: The fstab line for O(mount_point); null when there is none.
   returned: always
   type: str
   sample: LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag 0 0
 mounted:
-  description: Whether the filesystem is mounted on O(path).
+  description: Whether the filesystem is mounted on O(mount_point).
   returned: always
   type: bool
   sample: true
@@ -234,46 +236,83 @@ actions:
   sample: ["create btrfs labelled 'mapserver' on /dev/dm-3", "create mount point /srv/mapserver",
            "set fstab line: LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag 0 0", "mount /srv/mapserver",
            "brick directory /srv/mapserver/data: create"]
+diff:
+  description:
+    - Two diffs (predicted in check mode). The first is the text of C(/etc/fstab) before and after. The second is
+      the brick's C(uuid), C(label), C(fstab_line), C(mounted) and C(mount_options) before and after.
+    - With O(bricks), the diffs of every brick in one list.
+  returned: diff mode
+  type: list
+  elements: dict
+found:
+  description: On a refusal, what was found on the node.
+  returned: failure (refused)
+  type: str
+  sample: /dev/vdc holds ext4 labelled 'scratch'
+requested:
+  description: On a refusal, what was asked for.
+  returned: failure (refused)
+  type: str
+commands:
+  description: When a command failed or the module met an unexpected error, every command the run had started, in order.
+  returned: failure (command or unexpected error)
+  type: list
+  elements: str
+cmd:
+  description: The command that failed, as one line.
+  returned: failure (command)
+  type: str
+rc:
+  description: The exit code of the command that failed.
+  returned: failure (command)
+  type: int
+stdout:
+  description: The standard output of the command that failed.
+  returned: failure (command)
+  type: str
+stderr:
+  description: The standard error of the command that failed.
+  returned: failure (command)
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _btrfs
+from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 
 
+# How it works: fstab is replaced atomically, every other line byte for byte (_fstab.write_atomically); the brick
+# directory is made and opened one part at a time below the mount point without following links and its owner and
+# mode are set on that descriptor (_nofollow, _btrfs._apply_brick_dir), so a link planted after the look is refused too.
+
+# Options of one brick: at the top level and in every item of bricks.
+PER_BRICK = dict(
+    device=dict(type="path"),
+    label=dict(type="str"),
+    mount_point=dict(type="path"),
+    brick_dir=dict(type="str", default="data"),
+    owner=dict(type="str"),
+    group=dict(type="str"),
+    mode=dict(type="raw"),
+    state=dict(type="str", choices=["present", "unmounted", "absent"], default="present"),
+)
+SHARED = dict(
+    mount_options=dict(type="list", elements="str", default=list(_btrfs.DEFAULT_MOUNT_OPTIONS)),
+    fstab_source=dict(type="str", choices=["label", "uuid", "device"], default="label"),
+    fstab_passno=dict(type="int", choices=[0, 1, 2], default=0),
+    allow_format=dict(type="bool", default=False),
+)
+# Checked on each request (an item merged over the top level): see _plan.item_params.
+RULES = dict(required_if=[("state", "present", ("device", "label"))])
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            device=dict(type="path"),
-            label=dict(type="str"),
-            path=dict(type="path"),
-            bricks=dict(type="list", elements="dict", options=dict(
-                device=dict(type="path"),
-                label=dict(type="str"),
-                path=dict(type="path", required=True),
-                brick_dir=dict(type="str"),
-                owner=dict(type="str"),
-                group=dict(type="str"),
-                mode=dict(type="raw"),
-                state=dict(type="str", choices=["present", "unmounted", "absent"]),
-            )),
-            mount_options=dict(type="list", elements="str", default=list(_btrfs.DEFAULT_MOUNT_OPTIONS)),
-            fstab_source=dict(type="str", choices=["label", "uuid", "device"], default="label"),
-            fstab_passno=dict(type="int", choices=[0, 1, 2], default=0),
-            brick_dir=dict(type="str", default="data"),
-            owner=dict(type="str"),
-            group=dict(type="str"),
-            mode=dict(type="raw"),
-            state=dict(type="str", choices=["present", "unmounted", "absent"], default="present"),
-            force_format=dict(type="bool", default=False),
-        ),
-        required_one_of=[("path", "bricks")],
-        mutually_exclusive=[("path", "bricks"), ("device", "bricks"), ("label", "bricks"), ("force_format", "bricks")],
-        supports_check_mode=True,
-    )
-    run_plan(module, _btrfs.observe, _btrfs.plan, _btrfs.apply, _btrfs.report, items_option="bricks",
-             rules=dict(required_if=[("state", "present", ("device", "label"))]))
+    # a device and its label belong to one brick; allow_format names one device to destroy
+    module = AnsibleModule(supports_check_mode=True, **list_form(
+        "bricks", "mount_point", PER_BRICK, SHARED, not_shared=("device", "label"), single_only=("allow_format",)))
+    run_plan(module, _btrfs.observe, _btrfs.plan, _btrfs.apply, _btrfs.report, items_option="bricks", rules=RULES)
 
 
 if __name__ == "__main__":

@@ -11,43 +11,39 @@ module: gluster_replica_volume
 short_description: The GlusterFS trusted pool and one replica volume, managed from one node
 version_added: 0.1.0
 description:
-  - Run it on one node of the pool (C(run_once) or a play on that node). It probes the brick hosts that are not yet
-    peers, waits with a deadline until each is connected and C(Peer in Cluster), creates the replica (or
-    distributed-replicate) volume, adds bricks in whole replica sets, converges volume options and starts, stops or
-    deletes the volume.
-  - An existing volume with the same bricks is left alone. More bricks, in a multiple of O(replica), are added with
-    C(gluster volume add-brick ... replica N). Fewer or different bricks are refused; bricks are never removed or replaced.
-  - Options are compared per key against C(gluster volume get NAME all) with gluster's own value grammar (C(on), C(yes),
-    C(true), C(enable) and C(1) are the same; sizes are 1024-based, so C(64MB) equals C(67108864)). Only differing keys are
-    set, all in one C(gluster volume set) so that gluster validates every value before it commits any.
-  - "Checked before anything changes (refused with nothing changed): the volume name; the brick list (format, count a
-    multiple of O(replica), no duplicates, no two bricks of one replica set on the same host); the option group files;
-    every option key (against C(gluster volume get NAME all), or C(gluster volume set help-xml) before the volume exists;
-    C(user.*) keys are free); an C(auth.allow) that admits any client without O(allow_any_client); a volume whose
-    bricks or replica layout differ. Option B(values) are validated by gluster itself when they are set, atomically for
-    the whole set."
-  - Who may mount a volume (C(auth.allow)) is always a choice made here, never gluster's default C(*) (any client).
-    A new volume without O(auth_allow) (or an C(auth.allow) in O(options)) admits its brick hosts only; see
-    O(auth_allow) and O(allow_any_client).
-  - The brick directories are checked by glusterd on each node when the volume is created or grows. It refuses a brick on
-    the root filesystem, a brick that is the mount point itself, and a path already part of a volume; the module reports
-    that refusal with what to do. It never passes C(force) to C(create) or C(add-brick).
-  - Every gluster command runs with C(--mode=script), so no step waits for a y/n answer.
-  - The apply step waits after C(peer probe), bounded by O(peer_timeout). Check mode never probes; it
-    reports the probes and the volume actions a real run would take once they succeeded.
-  - A brick of a started volume found offline is asked about again for up to 10 s (with the pool), since just after a
-    glusterd restart its bricks and peer connections come back by themselves. Bricks still offline on connected
-    nodes are started with O(state=started) (see there); every brick still offline afterwards is a warning that names
-    it and its node, and the diff lists it under C(offline_bricks). A brick process that runs without a port in
-    glusterd's port map (glusterfs 10.3 can leave one so after glusterd starts) is offline for clients; it is reported
-    with its PID and how to restart it, since C(volume start force) leaves a running brick alone.
+  - Makes the replica-3 (or distributed-replicate) GlusterFS volume of one VM from the brick directories on the
+    nodes, and the trusted pool it needs. Run it on one node of the pool (C(run_once), or a play on that node).
+  - It probes the nodes that are not peers yet and waits, up to O(peer_timeout), until each is a connected
+    C(Peer in Cluster). It creates the volume, adds bricks in whole replica sets, sets the volume options that differ,
+    and starts, stops or deletes the volume as O(state) asks. Check mode never probes; it reports the probes and
+    the volume steps a real run would take.
+  - An existing volume with the same bricks is left alone. More bricks, a multiple of O(replica), are added; fewer or
+    other bricks are refused, as bricks are never removed or replaced.
+  - Options are compared key by key with gluster's own grammar (C(on), C(yes), C(true), C(enable) and C(1) are the same;
+    sizes are 1024-based, so C(64MB) equals C(67108864)). Only the differing keys are set, all at once, so that gluster
+    checks every value before it sets any.
+  - Who may mount the volume (C(auth.allow)) is always decided here, never left to gluster's default C(*) (any client).
+    A new volume without O(auth_allow) admits its nodes only; see O(auth_allow) and O(allow_any_client).
+  - "It refuses, before anything changes, when: the volume name is invalid; the bricks are malformed, listed twice, not
+    a multiple of O(replica), or two bricks of one replica set are on the same node; an option group file or an option
+    key is unknown (C(user.*) keys are free); C(auth.allow) admits any client without O(allow_any_client); an existing
+    volume has other bricks or another replica layout. glusterd's own refusals of a brick (on the root filesystem, the
+    mount point itself, a directory already part of a volume) are reported with what to do; the module never forces them."
+  - A refusal says what was found, what was asked and what to do; it happens in check mode too and leaves every node
+    unchanged.
+  - Just after a glusterd restart the bricks come back by themselves, so an offline brick of a started volume is asked
+    about again for up to 10 s. With O(state=started) the bricks still offline on connected nodes are started. Every
+    brick still offline afterwards is a warning naming it and its node, and RV(diff) lists it under C(offline_bricks).
+    A brick process that runs without a port (glusterfs 10.3 can leave one so after glusterd starts) cannot be reached by
+    clients; the warning gives its PID and how to restart it.
 author:
   - vmstorage.gluster developers (@vmstorage)
-extends_documentation_fragment:
-  - vmstorage.gluster.attributes
 requirements:
   - glusterfs-server (glusterd running) on every node, 10.x tested
-  - every brick host resolvable from every node (e.g. /etc/hosts)
+  - every node resolvable from every node (for example through /etc/hosts)
+extends_documentation_fragment:
+  - vmstorage.gluster.attributes
+  - vmstorage.gluster.list_form
 options:
   name:
     description:
@@ -56,11 +52,8 @@ options:
     type: str
   volumes:
     description:
-      - Several volumes in one run, one VM each; the other options are shared by all of them (per volume, O(brick)
-        differs, and O(options) is merged over the shared O(options)).
-      - Every volume is observed and planned before anything runs, so one refused volume leaves every volume unchanged.
-        The pool and C(volume info)/C(volume status) are read once per run, not once per volume.
-      - The result has C(results), one per volume, holding what a single run returns.
+      - The volumes of several VMs in one run, one item each, instead of the top-level O(name); the other top-level options
+        are shared by all items (an item's O(volumes[].options) is merged over the top-level O(options)). See the notes.
     type: list
     elements: dict
     suboptions:
@@ -72,11 +65,11 @@ options:
         description: As O(state); the top-level O(state) when unset.
         type: str
         choices: [present, started, stopped, absent]
-      brick:
-        description: As O(brick), on the shared O(nodes).
+      brick_path:
+        description: As O(brick_path), on the shared O(nodes).
         type: str
-      bricks:
-        description: As O(bricks).
+      brick_addresses:
+        description: As O(brick_addresses).
         type: list
         elements: str
       options:
@@ -101,18 +94,18 @@ options:
     default: started
   nodes:
     description:
-      - The brick hosts, in brick order, as the nodes resolve each other. With O(brick), one brick per node.
+      - The nodes (storage servers) in brick order, as host names or addresses the nodes resolve each other by. With O(brick_path), one brick per node.
       - Each O(replica) consecutive entries form one replica set and must be different hosts.
     type: list
     elements: str
-  brick:
+  brick_path:
     description:
       - The brick directory, the same path on every node of O(nodes). Use a subdirectory of a dedicated
         filesystem (e.g. V(/srv/vm1/data) on the brick filesystem mounted at V(/srv/vm1)), not the mount point itself.
     type: str
-  bricks:
+  brick_addresses:
     description:
-      - Explicit bricks as V(HOST:/PATH), in order, instead of O(nodes) and O(brick).
+      - Explicit bricks as V(HOST:/PATH), in order, instead of O(nodes) and O(brick_path).
       - To grow a volume list its existing bricks first, then the new ones in whole replica sets.
     type: list
     elements: str
@@ -151,7 +144,7 @@ options:
       - An entry that admits any client is refused unless O(allow_any_client=true), such as V(*), V(*.*.*.*), V(::*),
         V(0.0.0.0/0) or V(::/0) (it is found by matching it against addresses of unrelated networks). Wildcards and networks that keep
         a fixed part, such as V(192.0.2.*) or V(10.0.0.0/8), are accepted.
-      - Unset, a B(new) volume gets the brick hosts as they are written in O(nodes) or O(bricks) (e.g.
+      - Unset, a B(new) volume gets the brick hosts as they are written in O(nodes) or O(brick_addresses) (e.g.
         V(node1,node2,node3)); clients that are no brick host are refused until they are listed here.
       - Unset, an B(existing) volume keeps its C(auth.allow). When that admits any client (C(*), or unset, which is
         gluster's default) the module warns, naming the volume, and changes nothing, since setting C(auth.allow) on a
@@ -181,6 +174,14 @@ seealso:
   - name: GlusterFS volume options
     description: The C(gluster volume set help) listing explains every key.
     link: https://docs.gluster.org/en/main/Administrator-Guide/Managing-Volumes/
+  - module: vmstorage.gluster.thin_lv
+    description: Makes the thin LV of each brick.
+  - module: vmstorage.gluster.btrfs_brick
+    description: Makes the brick filesystem and the brick directory this module takes as O(brick_path).
+  - module: vmstorage.gluster.qemu_gluster_image
+    description: Makes the VM's disk image on the volume.
+  - module: vmstorage.gluster.access_files
+    description: Writes the files a hypervisor needs to open the disk.
 """
 
 EXAMPLES = r"""
@@ -188,7 +189,7 @@ EXAMPLES = r"""
   vmstorage.gluster.gluster_replica_volume:
     name: mapserver
     nodes: [node1, node2, node3]
-    brick: /srv/mapserver/data
+    brick_path: /srv/mapserver/data
     option_groups: [virt]
     options:
       performance.cache-size: 64MB
@@ -204,14 +205,14 @@ EXAMPLES = r"""
     options:
       storage.owner-uid: 64055
     volumes:
-      - {name: mapserver, brick: /srv/mapserver/data}
-      - {name: webfront, brick: /srv/webfront/data, options: {performance.cache-size: 64MB}}
+      - {name: mapserver, brick_path: /srv/mapserver/data}
+      - {name: webfront, brick_path: /srv/webfront/data, options: {performance.cache-size: 64MB}}
   run_once: true
 
 - name: Grow it to distributed-replicate 2 x 3 (existing bricks first)
   vmstorage.gluster.gluster_replica_volume:
     name: mapserver
-    bricks:
+    brick_addresses:
       - node1:/srv/mapserver/data
       - node2:/srv/mapserver/data
       - node3:/srv/mapserver/data
@@ -230,14 +231,14 @@ EXAMPLES = r"""
   vmstorage.gluster.gluster_replica_volume:
     name: scratch
     nodes: [node1, node2, node3]
-    brick: /srv/scratch/data
+    brick_path: /srv/scratch/data
   run_once: true
 
 - name: A volume open to every client that reaches the nodes, on purpose
   vmstorage.gluster.gluster_replica_volume:
     name: public
     nodes: [node1, node2, node3]
-    brick: /srv/public/data
+    brick_path: /srv/public/data
     auth_allow: ["*"]
     allow_any_client: true
   run_once: true
@@ -308,44 +309,83 @@ peers:
   type: list
   elements: dict
   sample: [{"uuid": "0c3f...", "hostnames": ["node2"], "connected": true, "state": "Peer in Cluster"}]
+diff:
+  description:
+    - The volume before and after (predicted in check mode). It holds C(state), C(bricks) (as HOST:/PATH),
+      C(offline_bricks) and C(options) (the asked keys only).
+    - With O(volumes), a list of these, one per volume.
+  returned: diff mode
+  type: raw
+  sample:
+    before: {state: absent, bricks: [], offline_bricks: [], options: {}}
+    after: {state: started, bricks: [node1:/srv/mapserver/data, node2:/srv/mapserver/data, node3:/srv/mapserver/data],
+            offline_bricks: [], options: {auth.allow: "node1,node2,node3"}}
+found:
+  description: On a refusal, what was found on the node.
+  returned: failure (refused)
+  type: str
+  sample: /dev/vdc holds ext4 labelled 'scratch'
+requested:
+  description: On a refusal, what was asked for.
+  returned: failure (refused)
+  type: str
+commands:
+  description: When a command failed or the module met an unexpected error, every command the run had started, in order.
+  returned: failure (command or unexpected error)
+  type: list
+  elements: str
+cmd:
+  description: The command that failed, as one line.
+  returned: failure (command)
+  type: str
+rc:
+  description: The exit code of the command that failed.
+  returned: failure (command)
+  type: int
+stdout:
+  description: The standard output of the command that failed.
+  returned: failure (command)
+  type: str
+stderr:
+  description: The standard error of the command that failed.
+  returned: failure (command)
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster
+from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 
 
+# Options of one volume: at the top level and in every item of volumes.
+PER_VOLUME = dict(
+    name=dict(type="str"),
+    state=dict(type="str", choices=["present", "started", "stopped", "absent"], default="started"),
+    brick_path=dict(type="str"),
+    brick_addresses=dict(type="list", elements="str"),
+    options=dict(type="dict"),
+    option_groups=dict(type="list", elements="str"),
+)
+SHARED = dict(
+    nodes=dict(type="list", elements="str"),
+    replica=dict(type="int", default=3),
+    arbiter=dict(type="bool", default=False),
+    auth_allow=dict(type="list", elements="str"),
+    allow_any_client=dict(type="bool", default=False),
+    peer_timeout=dict(type="int", default=60),
+)
+# Checked on each request (an item merged over the top level, where nodes are shared and
+# brick_path is per volume): see _plan.item_params.
+RULES = dict(mutually_exclusive=[("brick_addresses", "nodes"), ("brick_addresses", "brick_path")],
+             required_together=[("nodes", "brick_path")])
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str"),
-            volumes=dict(type="list", elements="dict", options=dict(
-                name=dict(type="str", required=True),
-                state=dict(type="str", choices=["present", "started", "stopped", "absent"]),
-                brick=dict(type="str"),
-                bricks=dict(type="list", elements="str"),
-                options=dict(type="dict"),
-                option_groups=dict(type="list", elements="str"),
-            )),
-            state=dict(type="str", choices=["present", "started", "stopped", "absent"], default="started"),
-            nodes=dict(type="list", elements="str"),
-            brick=dict(type="str"),
-            bricks=dict(type="list", elements="str"),
-            replica=dict(type="int", default=3),
-            arbiter=dict(type="bool", default=False),
-            options=dict(type="dict"),
-            option_groups=dict(type="list", elements="str"),
-            auth_allow=dict(type="list", elements="str"),
-            allow_any_client=dict(type="bool", default=False),
-            peer_timeout=dict(type="int", default=60),
-        ),
-        required_one_of=[("name", "volumes")],
-        mutually_exclusive=[("name", "volumes")],
-        supports_check_mode=True,
-    )
-    run_plan(module, _gluster.observe, _gluster.plan, _gluster.apply, _gluster.report, items_option="volumes",
-             rules=dict(mutually_exclusive=[("bricks", "nodes"), ("bricks", "brick")], required_together=[("nodes", "brick")]))
+    module = AnsibleModule(supports_check_mode=True, **list_form(
+        "volumes", "name", PER_VOLUME, SHARED, item_rules=dict(mutually_exclusive=[("brick_addresses", "brick_path")])))
+    run_plan(module, _gluster.observe, _gluster.plan, _gluster.apply, _gluster.report, items_option="volumes", rules=RULES)
 
 
 if __name__ == "__main__":

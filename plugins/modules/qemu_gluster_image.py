@@ -11,48 +11,38 @@ module: qemu_gluster_image
 short_description: A VM disk image on a GlusterFS volume, created, grown, imported or deleted without ever truncating one
 version_added: 0.1.0
 description:
-  - Ensures a qcow2, raw or qed disk image exists at O(path) inside the gluster volume O(volume), with at least
-    O(size), and returns every way a hypervisor reaches it with failover over all O(servers) (gluster URI, qemu
-    C(json:) filename, libvirt C(<disk>) XML, qemu C(-blockdev) spec).
-  - Never truncates an image. An existing image of the requested format and size is left alone; a larger O(size)
-    grows it with C(qemu-img resize); a smaller size or another format is refused with a message. New images are
-    written under a hidden partial name next to the target and hard-linked into place, so an image that appears
-    meanwhile is never replaced and an interrupted run leaves no half image under the final name.
-  - Never follows a link on the volume, whose content its clients write. The partial file gets an unpredictable name
-    (C(.NAME.<random>.vmstorage-partial)) and is created exclusively in the image's directory, which is walked from
-    the volume root without following symlinks; qemu-img writes to that open file (FUSE) or, through gfapi, to its
-    name, which must still be that file afterwards. A symlink, a directory or any other non-file at O(path), a
-    symlinked parent, or a path that changes during the run is refused with what was found; growing, ownership and
-    deletion work on the file opened the same way.
-  - qemu-img never guesses the format of an existing image, whose content a guest writes (a raw disk's guest can
-    write a qcow2 header); the format is read from the image's magic (qcow2, qed, anything else raw) and passed
-    with C(-f), and an existing qcow2 or qed image whose header names a backing file or an external data file is
-    refused before qemu-img opens it.
-  - A run first takes a quick look at the image on this node's own brick of the volume, when the node has one (the
-    volume started, the brick process online, no AFR pending or dirty mark on the file) and reads the qcow2 or qed
-    header. That look is trusted for one conclusion only, that the image is there as asked and nothing needs doing;
-    this is what a re-run on a storage node costs (a few milliseconds per image plus two C(gluster --xml) questions
-    per run).
-  - Otherwise (no local brick, a raw image, an import, anything to do or refuse) the run mounts the volume with FUSE on a
-    private temporary directory (C(mount -t glusterfs) with C(backup-volfile-servers) for the servers after the first;
-    read-only in check mode) and looks at the image with C(qemu-img info --output=json -U), about 2.5 s per volume
-    (mount ~2.2 s, info ~0.2 s, umount ~0.1 s); every action and refusal is based on that view. The mount is always
-    unmounted and its directory removed, also on failure. Opening an image through gfapi instead would cost ~10 s per
-    open/close (glfs_fini).
-  - Growing, ownership changes and deletion go through that FUSE mount, which honours qemu's image locks, so growing
-    an image a running VM holds fails instead of corrupting it. O(access) chooses how a new image is created or
-    imported.
+  - Makes the disk image of one VM on its gluster volume. It ensures a qcow2, raw or qed image at O(image_path) in the
+    volume O(volume) with at least O(size), creating it empty or importing it from O(source), and returns every form a
+    hypervisor opens it by, each with failover over all O(nodes) (C(gluster://) URI, qemu C(json:) filename, libvirt
+    C(<disk>) XML, qemu C(-blockdev) spec).
+  - It never truncates an image. An existing image of the asked format and size is left alone; a larger O(size) grows
+    it; a smaller size or another format is refused. It deletes an image only with O(state=absent) and
+    O(allow_delete=true). An interrupted run leaves no half image under the final name.
+  - Growing goes through a FUSE mount that honours qemu's image locks, so growing an image a running VM holds fails
+    instead of corrupting it.
+  - "It refuses, before anything changes, when: O(image_path) leaves the volume or has characters a disk path cannot carry;
+    a symbolic link, a directory or any other non-file is at O(image_path) or on the way to it (the volume's clients
+    write its content, and this module runs as root); the image has another format or is larger than O(size); an
+    existing qcow2 or qed image names a backing file or an external data file; O(source) names other files of the node
+    without O(allow_source_backing_file); O(preallocation) does not fit O(format); the volume cannot be mounted."
+  - A refusal says what was found, what was asked and what to do; it happens in check mode too and leaves the volume unchanged.
+  - A re-run on a storage node whose brick of the volume is healthy looks at the image on that brick (a few milliseconds);
+    otherwise, and whenever there is something to do, it mounts the volume for the run (about 2.5 s per volume).
 author:
   - vmstorage.gluster developers (@vmstorage)
+requirements:
+  - glusterfs-client (C(mount.glusterfs)) and qemu-utils (C(qemu-img)) on the node
+  - qemu-block-extra (qemu's gluster block driver) for O(access=gfapi)
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
+  - vmstorage.gluster.list_form
 options:
   volume:
     description:
       - Name of the gluster volume that holds the image.
       - Required unless O(images) is given.
     type: str
-  path:
+  image_path:
     description:
       - Path of the image file relative to the volume root, for example V(disk.img) or V(images/vm1.qcow2).
       - Must stay inside the volume; a leading C(/), C(.) or C(..) parts, or a parent that is a symlink are refused.
@@ -61,9 +51,8 @@ options:
     type: str
   images:
     description:
-      - Several images in one run, one VM each (usually each on its own volume); the other options are shared by all.
-      - Every image is observed and planned before anything runs, so one refused image leaves every image unchanged.
-      - The result has C(results), one per image, holding what a single run returns.
+      - The images of several VMs in one run (usually each on its own volume), one item each, instead of the top-level
+        O(volume); the other top-level options are shared by all items. See the notes.
     type: list
     elements: dict
     suboptions:
@@ -71,8 +60,8 @@ options:
         description: As O(volume).
         type: str
         required: true
-      path:
-        description: As O(path); the top-level O(path) when unset.
+      image_path:
+        description: As O(image_path); the top-level O(image_path) when unset.
         type: str
       size:
         description: As O(size).
@@ -91,10 +80,10 @@ options:
         description: As O(state); the top-level O(state) when unset.
         type: str
         choices: [present, absent]
-  servers:
+  nodes:
     description:
-      - Gluster servers to fetch the volume file from; the first is the primary, the others are backup volfile
-        servers for the FUSE mount and appear in every returned form for failover.
+      - The nodes (storage servers) to reach the volume through; the first is tried first, the others are the
+        failover, in the mount and in every returned form.
       - Host names or IPv4 addresses; this node must also resolve the host names of every brick.
     type: list
     elements: str
@@ -138,8 +127,8 @@ options:
   source:
     description:
       - An image file on this node, or a URL qemu-img can open (http, https, ...), to import with
-        C(qemu-img convert) into the requested O(format) when no image exists at O(path) yet.
-      - An import never overwrites. When an image exists at O(path), it counts as this import if it has the requested
+        C(qemu-img convert) into the requested O(format) when no image exists at O(image_path) yet.
+      - An import never overwrites. When an image exists at O(image_path), it counts as this import if it has the requested
         format and the source's virtual size (or O(size)); anything else is refused.
       - The source's format is probed once with C(qemu-img info --output=json) (or taken from O(source_format)) and
         C(qemu-img convert) is told it with C(-f). A source that names other files of the node (a backing file, a
@@ -180,22 +169,28 @@ options:
     description: Group (name or gid) to own the image file; unset leaves it alone.
     type: str
 notes:
-  - Needs C(mount.glusterfs) (glusterfs-client) and C(qemu-img) (qemu-utils) on the node; V(gfapi) access also needs
-    qemu's gluster block driver (Debian C(qemu-block-extra)).
   - The returned forms assume the volume and image path stay as given; C(libvirt_disk_xml) uses target C(vda) on
     virtio, change it when the domain has other disks.
 seealso:
   - name: QEMU gluster block driver
     description: The C(json:) and C(-blockdev) forms with several servers.
     link: https://www.qemu.org/docs/master/system/qemu-block-drivers.html
+  - module: vmstorage.gluster.thin_lv
+    description: Makes the thin LV of each brick.
+  - module: vmstorage.gluster.btrfs_brick
+    description: Makes the brick filesystems.
+  - module: vmstorage.gluster.gluster_replica_volume
+    description: Makes the replica volume that holds the image.
+  - module: vmstorage.gluster.access_files
+    description: Writes the files a hypervisor needs to open the disk (from RV(json_filename) and the other forms).
 """
 
 EXAMPLES = r"""
 - name: A 50 GiB qed disk for mapserver, failover over node1 and node2
   vmstorage.gluster.qemu_gluster_image:
     volume: mapserver
-    path: disk.img
-    servers: [nod-1, nod-2, nod-3]
+    image_path: disk.img
+    nodes: [nod-1, nod-2, nod-3]
     format: qed
     size: 50G
   register: disk
@@ -207,16 +202,16 @@ EXAMPLES = r"""
 - name: Grow it to 80 GiB (growing is never destructive)
   vmstorage.gluster.qemu_gluster_image:
     volume: mapserver
-    path: disk.img
-    servers: [nod-1, nod-2, nod-3]
+    image_path: disk.img
+    nodes: [nod-1, nod-2, nod-3]
     format: qed
     size: 80G
 
 - name: Import a cloud image as qcow2, owned by qemu, through FUSE
   vmstorage.gluster.qemu_gluster_image:
     volume: webvm
-    path: images/root.qcow2
-    servers: [nod-1, nod-2]
+    image_path: images/root.qcow2
+    nodes: [nod-1, nod-2]
     source: /var/tmp/debian-12-genericcloud-amd64.qcow2
     source_format: qcow2
     size: 20G
@@ -226,8 +221,8 @@ EXAMPLES = r"""
 
 - name: Disks of two VMs, each on its VM's volume, in one run
   vmstorage.gluster.qemu_gluster_image:
-    servers: [nod-1, nod-2, nod-3]
-    path: disk.img
+    nodes: [nod-1, nod-2, nod-3]
+    image_path: disk.img
     format: qed
     images:
       - {volume: mapserver, size: 50G}
@@ -236,8 +231,8 @@ EXAMPLES = r"""
 - name: Delete an image (its data is lost)
   vmstorage.gluster.qemu_gluster_image:
     volume: webvm
-    path: images/old.qcow2
-    servers: [nod-1]
+    image_path: images/old.qcow2
+    nodes: [nod-1]
     state: absent
     allow_delete: true
 """
@@ -309,7 +304,9 @@ blockdev:
         - {type: inet, host: nod-1, port: "24007"}
         - {type: inet, host: nod-2, port: "24007"}
 diff:
-  description: Before and after (predicted in check mode) as exists, format and virtual_size.
+  description:
+    - Before and after (predicted in check mode) as exists, format and virtual_size.
+    - With O(images), a list of these, one per image.
   returned: diff mode
   type: dict
   sample:
@@ -323,47 +320,78 @@ requested:
   description: On a refusal, what was asked for.
   returned: failure
   type: str
+commands:
+  description: When a command failed or the module met an unexpected error, every command the run had started, in order.
+  returned: failure (command or unexpected error)
+  type: list
+  elements: str
+cmd:
+  description: The command that failed, as one line.
+  returned: failure (command)
+  type: str
+rc:
+  description: The exit code of the command that failed.
+  returned: failure (command)
+  type: int
+stdout:
+  description: The standard output of the command that failed.
+  returned: failure (command)
+  type: str
+stderr:
+  description: The standard error of the command that failed.
+  returned: failure (command)
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import VolumeSessions, plan, report
 
-ARGUMENT_SPEC = dict(
+# How it works (plugins/module_utils/_qemu.py):
+# - A new image is written under a hidden partial name (.NAME.<random>.vmstorage-partial), created exclusively in
+#   the image's directory, then hard-linked into place: an image that appears meanwhile is never replaced and an
+#   interrupted run leaves no half image under the final name. The directory is walked from the volume root
+#   without following symlinks (_nofollow); qemu-img writes to that open file (FUSE) or, through gfapi, to its name,
+#   which must still be that file afterwards. Growing, ownership and deletion use the file opened the same way.
+# - qemu-img never guesses the format of an existing image (a raw disk's guest can write a qcow2 header): the format
+#   is read from the magic (qcow2, qed, else raw) and passed with -f; a backing or data file in the header is refused
+#   before qemu-img opens it.
+# - The quick look on the node's own brick (volume started, brick online, no AFR pending/dirty mark) is trusted for
+#   one conclusion only: the image is there as asked. Anything else mounts the volume with FUSE on a private
+#   temporary directory (backup-volfile-servers for the nodes after the first; read-only in check mode) and reads
+#   `qemu-img info --output=json -U` (~2.2 s mount, ~0.2 s info, ~0.1 s umount); the mount is always undone.
+#   gfapi would cost ~10 s per open/close (glfs_fini).
+
+# Options of one image: at the top level and in every item of images.
+PER_IMAGE = dict(
     volume=dict(type="str"),
-    path=dict(type="str"),
-    images=dict(type="list", elements="dict", options=dict(
-        volume=dict(type="str", required=True),
-        path=dict(type="str"),
-        size=dict(type="str"),
-        format=dict(type="str", choices=["qcow2", "raw", "qed"]),
-        source=dict(type="str"),
-        source_format=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"]),
-    )),
-    servers=dict(type="list", elements="str", required=True),
-    port=dict(type="int", default=24007),
+    image_path=dict(type="str"),
     size=dict(type="str"),
     format=dict(type="str", choices=["qcow2", "raw", "qed"], default="qcow2"),
-    preallocation=dict(type="str", choices=["off", "metadata", "falloc", "full"]),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
-    allow_delete=dict(type="bool", default=False),
     source=dict(type="str"),
-    allow_source_backing_file=dict(type="bool", default=False),
     source_format=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+SHARED = dict(
+    nodes=dict(type="list", elements="str", required=True),
+    port=dict(type="int", default=24007),
+    preallocation=dict(type="str", choices=["off", "metadata", "falloc", "full"]),
+    allow_delete=dict(type="bool", default=False),
+    allow_source_backing_file=dict(type="bool", default=False),
     access=dict(type="str", choices=["auto", "gfapi", "fuse"], default="auto"),
     owner=dict(type="str"),
     group=dict(type="str"),
 )
+# Checked on each request (image_path may be shared at the top level or given per item): see _plan.item_params.
+RULES = dict(required=("volume", "image_path"))
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_one_of=[("volume", "images")],
-                           mutually_exclusive=[("volume", "images")], supports_check_mode=True)
+    module = AnsibleModule(supports_check_mode=True, **list_form("images", "volume", PER_IMAGE, SHARED))
     with VolumeSessions(read_only=module.check_mode) as sessions:
-        run_plan(module, sessions.observe, plan, sessions.apply, report, items_option="images",
-                 rules=dict(required=("volume", "path")))
+        run_plan(module, sessions.observe, plan, sessions.apply, report, items_option="images", rules=RULES)
 
 
 if __name__ == "__main__":

@@ -28,11 +28,15 @@ description:
   - "An existing pool whose settings differ from the request: a larger O(pool_size) (extents or a size) or O(pool_metadata_size)
     grows the pool or its metadata; a smaller one, and a different O(chunk_size) (fixed when a pool is created), only warn, because
     changing them would mean recreating the pool and destroying its thin LVs, while the difference does not endanger data."
-  - Reads LVM in its JSON report format with exact byte sizes, in the C locale.
+  - A refusal says what was found, what was asked and what to do; it happens before anything runs, in check mode too,
+    and leaves the node unchanged.
 author:
   - vmstorage.gluster developers (@vmstorage)
+requirements:
+  - lvm2 and thin-provisioning-tools on the node, and its kernel's C(dm-thin-pool) module
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
+  - vmstorage.gluster.list_form
 options:
   vg:
     description:
@@ -53,10 +57,8 @@ options:
     type: str
   lvs:
     description:
-      - Several thin LVs of the pool in one run, one VM each; the other options are shared by all of them.
-      - Every LV is observed and planned before anything runs, so one refused LV leaves every LV unchanged. One run costs
-        the LVM reports once, not once per LV.
-      - The result has C(results), one per LV, holding what a single run returns.
+      - The thin LVs of several VMs in the pool in one run, one item each, instead of the top-level O(name); the other
+        top-level options are shared by all items. See the notes.
     type: list
     elements: dict
     suboptions:
@@ -111,16 +113,20 @@ options:
       - Chunk size of a new thin pool, a multiple of 64 KiB from 64 KiB to 1 GiB (a bare number is KiB). LVM picks it when omitted.
       - An existing pool's chunk size cannot change; a different value warns and the pool is kept as it is.
     type: str
-attributes:
-  platform:
-    platforms: linux
 notes:
-  - Needs the C(lvm2) and C(thin-provisioning-tools) packages and the C(dm-thin-pool) kernel module on the node.
   - Growing a thin LV does not grow the filesystem on it; grow the filesystem afterwards (for btrfs, C(btrfs filesystem resize max)).
 seealso:
   - name: lvmthin(7)
     description: LVM thin provisioning.
     link: https://man7.org/linux/man-pages/man7/lvmthin.7.html
+  - module: vmstorage.gluster.btrfs_brick
+    description: Makes the brick filesystem on the thin LV.
+  - module: vmstorage.gluster.gluster_replica_volume
+    description: Makes the replica volume of the brick directories on the nodes.
+  - module: vmstorage.gluster.qemu_gluster_image
+    description: Makes the VM's disk image on that volume.
+  - module: vmstorage.gluster.access_files
+    description: Writes the files a hypervisor needs to open the disk.
 """
 
 EXAMPLES = r"""
@@ -295,38 +301,78 @@ vg:
       type: list
       elements: str
       sample: [/dev/vdb]
+diff:
+  description:
+    - Before and after (predicted in check mode) as C(vg) (name, pvs), C(pool) (name and sizes) and C(lv) (name, pool,
+      size_bytes, active); usage percentages are left out, as they move with every write.
+    - With O(lvs), a list of these, one per LV.
+  returned: diff mode
+  type: raw
+  sample:
+    before: {vg: {name: ThinGroup, pvs: [/dev/vdb]}, pool: {}, lv: {}}
+    after: {vg: {name: ThinGroup, pvs: [/dev/vdb]}, pool: {name: ThinData, size_bytes: 7516192768, metadata_size_bytes: 8388608,
+            chunk_size_bytes: 65536}, lv: {name: mapserver, pool: ThinData, size_bytes: 107374182400, active: true}}
+found:
+  description: On a refusal, what was found on the node.
+  returned: failure (refused)
+  type: str
+  sample: /dev/vdc holds ext4 labelled 'scratch'
+requested:
+  description: On a refusal, what was asked for.
+  returned: failure (refused)
+  type: str
+commands:
+  description: When a command failed or the module met an unexpected error, every command the run had started, in order.
+  returned: failure (command or unexpected error)
+  type: list
+  elements: str
+cmd:
+  description: The command that failed, as one line.
+  returned: failure (command)
+  type: str
+rc:
+  description: The exit code of the command that failed.
+  returned: failure (command)
+  type: int
+stdout:
+  description: The standard output of the command that failed.
+  returned: failure (command)
+  type: str
+stderr:
+  description: The standard error of the command that failed.
+  returned: failure (command)
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
 from ansible_collections.vmstorage.gluster.plugins.module_utils._lvm import apply, observe, plan, report
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 
 
+# Options of one LV: at the top level and in every item of lvs.
+PER_LV = dict(
+    name=dict(type="str"),
+    size=dict(type="str"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+# Options of the pool every LV shares.
+SHARED = dict(
+    vg=dict(type="str", required=True),
+    thinpool=dict(type="str", required=True),
+    pvs=dict(type="list", elements="str"),
+    pool_size=dict(type="str"),
+    pool_metadata_size=dict(type="str"),
+    chunk_size=dict(type="str"),
+)
+# Checked on each request (an item merged over the top level): see _plan.item_params.
+RULES = dict(required_if=[("state", "present", ("size",))])
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            vg=dict(type="str", required=True),
-            thinpool=dict(type="str", required=True),
-            name=dict(type="str"),
-            lvs=dict(type="list", elements="dict", options=dict(
-                name=dict(type="str", required=True),
-                size=dict(type="str"),
-                state=dict(type="str", choices=["present", "absent"]),
-            )),
-            size=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            pvs=dict(type="list", elements="str"),
-            pool_size=dict(type="str"),
-            pool_metadata_size=dict(type="str"),
-            chunk_size=dict(type="str"),
-        ),
-        required_one_of=[("name", "lvs")],
-        mutually_exclusive=[("name", "lvs")],
-        supports_check_mode=True,
-    )
-    run_plan(module, observe, plan, apply, report, items_option="lvs",
-             rules=dict(required_if=[("state", "present", ("size",))]))
+    module = AnsibleModule(supports_check_mode=True, **list_form("lvs", "name", PER_LV, SHARED))
+    run_plan(module, observe, plan, apply, report, items_option="lvs", rules=RULES)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ GLUSTER_BRICK = "/srv/vmdisks/data"
 
 
 def gluster_params(**overrides):
-    base = dict(name="vmdisks", state="started", nodes=list(GLUSTER_NODES), brick=GLUSTER_BRICK, bricks=None, replica=3,
+    base = dict(name="vmdisks", state="started", nodes=list(GLUSTER_NODES), brick_path=GLUSTER_BRICK, brick_addresses=None, replica=3,
                 arbiter=False, options=None, option_groups=None, auth_allow=None, allow_any_client=False, peer_timeout=60)
     base.update(overrides)
     return base
@@ -118,7 +118,7 @@ QEMU_MOUNT = "/tmp/vmstorage-qemu-test/volume"
 
 def qemu_params(**overrides):
     base = dict(
-        volume="vol1", path="disk.img", servers=["node1", "node2"], port=24007, size="50G", format="qed",
+        volume="vol1", image_path="disk.img", nodes=["node1", "node2"], port=24007, size="50G", format="qed",
         preallocation=None, state="present", source=None, source_format=None, access="auto", owner=None,
         group=None, allow_delete=False, allow_source_backing_file=False,
     )

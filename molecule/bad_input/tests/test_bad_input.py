@@ -33,7 +33,7 @@ OK = "refused; every node unchanged"
 # `fatal: [node1]: FAILED! => {...}` (or `failed: [node1] (item=...)`): the task's result as JSON
 FAILURE = re.compile(r"^(?:fatal|failed): \[[^\]]+\](?: \(item=[^)]*\))?: (?:FAILED|UNREACHABLE)! => (\{.*\})$", re.MULTILINE)
 NODES = ["node1", "node2", "node3"]
-SERVERS = dict(servers=NODES)
+SERVERS = dict(nodes=NODES)
 BASELINE_VM = {"name": "vmone", "brick_size": "1G", "disk_size": "256M"}
 GLUSTERD_DEADLINE = 90
 
@@ -88,15 +88,15 @@ def thin_lv(**args):
 
 
 def btrfs_brick(**args):
-    return module("node1", "btrfs_brick", dict(dict(label="vmtwo", path="/srv/vmtwo", brick_dir="data"), **args))
+    return module("node1", "btrfs_brick", dict(dict(label="vmtwo", mount_point="/srv/vmtwo", brick_dir="data"), **args))
 
 
 def volume(**args):
-    return module("node1", "gluster_replica_volume", dict(dict(name="vmtwo", nodes=NODES, brick="/srv/vmone/two"), **args))
+    return module("node1", "gluster_replica_volume", dict(dict(name="vmtwo", nodes=NODES, brick_path="/srv/vmone/two"), **args))
 
 
 def image(**args):
-    return module("node1", "qemu_gluster_image", dict(dict(SERVERS, volume="vmone", path="imported.img", format="qcow2"), **args))
+    return module("node1", "qemu_gluster_image", dict(dict(SERVERS, volume="vmone", image_path="imported.img", format="qcow2"), **args))
 
 
 def stop_glusterd_on_node3():
@@ -155,10 +155,10 @@ CASES = [
          r"Unmount it .* then run again"),
     # ------------------------------------------------------------ btrfs bricks
     Case("B08", "A device with an xfs filesystem as brick device",
-         "device is not blank: found xfs, asked btrfs; check the device (force_format only destroys on request)",
+         "device is not blank: found xfs, asked btrfs; check the device (allow_format only destroys on request)",
          btrfs_brick(device="/dev/ThinGroup/spare_xfs"),
          r"device is not blank: found /dev/ThinGroup/spare_xfs holds xfs labelled 'spare_xfs'", r"asked for btrfs labelled 'vmtwo'",
-         r"Check that this is the right device; to destroy what is on it set force_format: true"),
+         r"Check that this is the right device; to destroy what is on it set allow_format: true"),
     Case("B09", "A device with an LVM PV signature as brick device",
          "device is not blank: found LVM2_member, asked btrfs; check the device",
          btrfs_brick(device="/dev/ThinGroup/spare_pv"),
@@ -176,28 +176,28 @@ CASES = [
          r"asked for /dev/ThinGroup/spare_blank mounted by LABEL=vmtwo", r"Relabel or remove the other device"),
     Case("B12", "A mount point where another filesystem is mounted",
          "another filesystem is mounted there: found it, asked this device; unmount it or choose another path",
-         btrfs_brick(device="/dev/ThinGroup/spare_blank", label="sparefs", path="/srv/vmone"),
+         btrfs_brick(device="/dev/ThinGroup/spare_blank", label="sparefs", mount_point="/srv/vmone"),
          r"another filesystem is mounted on the mount point: found \S+ \(btrfs\) on /srv/vmone",
          r"asked for /dev/ThinGroup/spare_blank on /srv/vmone", r"Unmount it or choose another path"),
     Case("B13", "Conflicting parameters: compression with nodatacow",
          "they exclude each other in btrfs: found both, asked mount_options; keep one",
-         btrfs_brick(device="/dev/ThinGroup/vmone", label="vmone", path="/srv/vmone", mount_options=["compress", "nodatacow"]),
+         btrfs_brick(device="/dev/ThinGroup/vmone", label="vmone", mount_point="/srv/vmone", mount_options=["compress", "nodatacow"]),
          r"nodatacow and compression exclude each other in btrfs: found compress,nodatacow", r"asked for mount_options",
          r"Keep nodatacow \(VM images\) or compression, not both"),
     Case("B14", "A brick directory that leaves the mount point (../escape)",
          "brick_dir must be a subdirectory: found '../escape'; give a relative path without '..'",
-         btrfs_brick(device="/dev/ThinGroup/vmone", label="vmone", path="/srv/vmone", brick_dir="../escape"),
+         btrfs_brick(device="/dev/ThinGroup/vmone", label="vmone", mount_point="/srv/vmone", brick_dir="../escape"),
          r"brick_dir must be a subdirectory of the mount point: found '\.\./escape'", r"asked for brick_dir",
          r"Give a relative path without '\.' or '\.\.' parts"),
     # ------------------------------------------------------------ gluster volumes
     Case("B15", "A brick on the root filesystem",
          "refused before glusterd is asked: found the brick on the root filesystem, asked the brick; mount its own filesystem",
-         volume(brick="/srv/rootbrick/data"),
+         volume(brick_path="/srv/rootbrick/data"),
          r"a brick cannot be on the root filesystem: found node1:/srv/rootbrick/data lies on the root filesystem of node1",
          r"asked for brick node1:/srv/rootbrick/data of volume vmtwo", r"Mount the brick's own filesystem there first"),
     Case("B16", "A brick that is a mount point",
          "refused before glusterd is asked: found a mount point, asked it as brick; use a subdirectory",
-         volume(brick="/srv/vmone"),
+         volume(brick_path="/srv/vmone"),
          r"a brick cannot be a mount point: found node1:/srv/vmone is a mount point", r"asked for brick node1:/srv/vmone of volume vmtwo",
          r"Use a subdirectory of the mounted filesystem, e\.g\. /srv/vmone/data"),
     Case("B17", "Bricks not a multiple of the replica count (2 for replica 3)",
@@ -206,7 +206,7 @@ CASES = [
          r"the brick count is not a multiple of the replica count: found 2 bricks", r"asked for replica 3", r"Give 3, 6, \.\.\. bricks"),
     Case("B18", "Fewer bricks than the existing volume (3 for a 2 x 3 volume)",
          "fewer bricks than the volume has: found its 6, asked 3; bricks are never removed",
-         volume(name="vmwide", brick="/srv/vmone/wide1", state="present"),
+         volume(name="vmwide", brick_path="/srv/vmone/wide1", state="present"),
          r"fewer bricks than the volume has: found node1:/srv/vmone/wide1, .*node3:/srv/vmone/wide2",
          r"asked for node1:/srv/vmone/wide1, node2:/srv/vmone/wide1, node3:/srv/vmone/wide1\.", r"This module never removes bricks"),
     Case("B19", "An unknown option for a new volume",
@@ -244,7 +244,7 @@ CASES = [
          r"invalid volume name: found 'vm;\$\(reboot\)'", r"asked for a volume name", r"Use up to 64 letters, digits, '-' and '_'"),
     Case("B26", "A brick path with '..'",
          "invalid brick: found it, asked HOST:/ABSOLUTE/PATH; no '.', '..' or empty parts",
-         volume(brick="/srv/../etc/vmtwo"),
+         volume(brick_path="/srv/../etc/vmtwo"),
          r"invalid brick: found 'node1:/srv/\.\./etc/vmtwo'", r"asked for HOST:/ABSOLUTE/PATH",
          r"without '\.', '\.\.' or empty parts"),
     Case("B27", "A brick host that does not answer",
@@ -292,22 +292,22 @@ CASES = [
          r"asked for import of /var/tmp/sources/broken\.qcow2 into vmone/imported\.img", r"Give an existing, readable image file"),
     Case("B35", "An image path with '..'",
          "path escapes the volume: found it, asked a file inside the volume; no '.', '..', empty or leading '/' parts",
-         image(path="../escape.img", size="1M"),
+         image(image_path="../escape.img", size="1M"),
          r"path escapes or is not a plain path inside the volume: found '\.\./escape\.img'", r"asked for a file inside volume vmone",
          r"without '\.', '\.\.', empty or leading '/' parts"),
     Case("B36", "An image path with spaces and shell metacharacters",
          "refused: found the path, asked a file inside the volume; letters, digits and . _ + @ = -",
-         image(path="a b;$(reboot).img", size="1M"),
+         image(image_path="a b;$(reboot).img", size="1M"),
          r"the path has characters a disk path cannot carry: found 'a b;\$\(reboot\)\.img'", r"asked for a file inside volume vmone",
          r"Use letters, digits and \. _ \+ @ = -"),
     Case("B37", "Conflicting parameters: preallocation for a qed image",
          "not supported by this format: found format=qed, asked preallocation=full; leave it unset",
-         image(path="new.qed", format="qed", size="1M", preallocation="full"),
+         image(image_path="new.qed", format="qed", size="1M", preallocation="full"),
          r"preallocation not supported by this format: found format=qed", r"asked for preallocation=full",
          r"qed images take no preallocation: leave it unset"),
     Case("B38", "An image on a volume that does not exist",
          "cannot mount the volume: found the mount's error, asked the volume; check it exists and is started",
-         image(volume="vmtwo", path="disk.img", size="256M"),
+         image(volume="vmtwo", image_path="disk.img", size="256M"),
          r"cannot mount the volume: found mount -t glusterfs node1:/vmtwo failed", r"asked for volume vmtwo from node1, node2, node3",
          r"Check that the volume exists and is started"),
     # ------------------------------------------------------------ role variables of the wrong type

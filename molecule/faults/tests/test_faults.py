@@ -383,14 +383,14 @@ def test_f03_images_through_the_backup_volfile_servers():
     ssh(PRIMARY, "systemctl stop glusterd")
     try:
         assert ssh("node2", "timeout 3 bash -c 'echo > /dev/tcp/node1/24007'", check=False).returncode != 0, "node1's glusterd answers"
-        requests = {access: {"path": "f03-%s.qcow2" % access, "size": "64M", "format": "qcow2", "access": access}
+        requests = {access: {"image_path": "f03-%s.qcow2" % access, "size": "64M", "format": "qcow2", "access": access}
                     for access in ("gfapi", "fuse")}
-        requests["disk"] = {"path": "disk.img", "size": "512M", "format": "raw"}
+        requests["disk"] = {"image_path": "disk.img", "size": "512M", "format": "raw"}
         started = time.monotonic()
         # side by side: each gfapi open costs ~10 s in glfs_fini
         with ThreadPoolExecutor(len(requests)) as pool:
             futures = {name: pool.submit(module_on, "node2", "vmstorage.gluster.qemu_gluster_image",
-                                         dict(request, volume="ledger", servers=servers)) for name, request in requests.items()}
+                                         dict(request, volume="ledger", nodes=servers)) for name, request in requests.items()}
             results = {name: future.result() for name, future in futures.items()}
         created = time.monotonic() - started
         for access in ("gfapi", "fuse"):

@@ -509,7 +509,7 @@ def module_task(workdir, name, module_name, args):
 def image_task(workdir, name, **args):
     """Run qemu_gluster_image once on node1; (rc, output, failure result or None)."""
     return module_task(workdir, "security-" + name, "qemu_gluster_image",
-                       dict(dict(volume=VOLUME, servers=list(labsite.NODES), format="qcow2"), **args))
+                       dict(dict(volume=VOLUME, nodes=list(labsite.NODES), format="qcow2"), **args))
 
 
 def on_volume(shell):
@@ -538,7 +538,7 @@ def test_a_planted_symlink_never_redirects_the_module(workdir):
 
     created = {}
     for path, access in (("planted.img", "fuse"), ("planted-gfapi.img", "gfapi")):
-        rc, output, failure = image_task(workdir, "create-" + access, path=path, size="64M", access=access)
+        rc, output, failure = image_task(workdir, "create-" + access, image_path=path, size="64M", access=access)
         assert rc == 0 and failure is None, output[-3000:]
         info = json.loads(run_ok(node1, "qemu-img info --output=json -U -f qcow2 %s/%s" % (BRICK, path)))
         kind = run_ok(node1, "stat -c %%F %s/%s" % (BRICK, path)).strip()
@@ -548,7 +548,7 @@ def test_a_planted_symlink_never_redirects_the_module(workdir):
     partials = [line for line in brick_entries(".planted*") if "symbolic link" not in line]
 
     before = labsite.snapshot(images=True)
-    rc, output, failure = image_task(workdir, "create-at-link", path="planted2.img", size="64M", access="fuse")
+    rc, output, failure = image_task(workdir, "create-at-link", image_path="planted2.img", size="64M", access="fuse")
     changes = labsite.changes(before, labsite.snapshot(images=True))
     victim_after = sha256("node1", VICTIM)
     message = (failure or {}).get("msg", "")
@@ -577,14 +577,14 @@ def test_an_import_never_reads_the_backing_file_a_source_names(workdir):
     source = "/var/tmp/crafted.qcow2"
     run_ok(node1, "echo %s > %s && qemu-img create -q -f qcow2 -b %s -F raw %s 64M" % (marker, MARKER, MARKER, source))
     before = labsite.snapshot(images=True)
-    rc, output, failure = image_task(workdir, "import-crafted", path="imported.img", source=source)
+    rc, output, failure = image_task(workdir, "import-crafted", image_path="imported.img", source=source)
     changes = labsite.changes(before, labsite.snapshot(images=True))
     message = (failure or {}).get("msg", "")
     refused = message.startswith("the import source has a backing file: found %s is a qcow2 image of 64 MiB "
                                  "(67108864 bytes) with backing file %s" % (source, MARKER))
     left = {name: run_ok(labsite.node(name), "ls -a %s | grep -c imported || true" % BRICK).strip() for name in labsite.NODES}
     # positive control: the same source with the option set does copy the node file into the new disk
-    rc_allowed, output_allowed, failure_allowed = image_task(workdir, "import-allowed", path="allowed.img", source=source,
+    rc_allowed, output_allowed, failure_allowed = image_task(workdir, "import-allowed", image_path="allowed.img", source=source,
                                                              format="raw", allow_source_backing_file=True)
     copied = run_ok(node1, "head -c %d %s/allowed.img" % (len(marker), BRICK)) == marker
     record("S16", "An import of a qcow2 source made on node1 whose backing file is the node file %s (no source_format)"
@@ -606,7 +606,7 @@ def test_an_import_never_reads_the_backing_file_a_source_names(workdir):
 
 def test_the_volume_module_on_its_own_admits_only_the_brick_hosts_and_refuses_an_open_volume(workdir):
     rc, output, _failure = module_task(workdir, "s17-default", "gluster_replica_volume",
-                                       {"name": OPEN_VOLUME, "nodes": list(labsite.NODES), "brick": OPEN_BRICK})
+                                       {"name": OPEN_VOLUME, "nodes": list(labsite.NODES), "brick_path": OPEN_BRICK})
     assert rc == 0, output[-4000:]
     node1 = labsite.node("node1")
     allowed = [opt.findtext("Value") for opt in gluster_xml(node1, "volume", "get", OPEN_VOLUME, "auth.allow").iter("Opt")
@@ -622,7 +622,7 @@ def test_the_volume_module_on_its_own_admits_only_the_brick_hosts_and_refuses_an
     refusals = {}
     for label, name, brick in (("new", "s17open", "/srv/%s/s17open" % VOLUME), ("existing", OPEN_VOLUME, OPEN_BRICK)):
         rc, output, failure = module_task(workdir, "s17-" + label, "gluster_replica_volume",
-                                          {"name": name, "nodes": list(labsite.NODES), "brick": brick, "auth_allow": ["*"]})
+                                          {"name": name, "nodes": list(labsite.NODES), "brick_path": brick, "auth_allow": ["*"]})
         refusals[label] = (rc, failure, output)
     unchanged = labsite.changes(before, labsite.snapshot())
 
@@ -655,7 +655,7 @@ def test_a_brick_directory_planted_as_a_link_is_refused(workdir):
     before_victim = run_ok(node1, "stat -c '%%a %%U:%%G' %s" % victim).strip()
     before = labsite.snapshot()
     rc, output, failure = module_task(workdir, "s18", "btrfs_brick", {
-        "device": "/dev/ThinGroup/%s" % VOLUME, "label": VOLUME, "path": "/srv/%s" % VOLUME, "brick_dir": "s18",
+        "device": "/dev/ThinGroup/%s" % VOLUME, "label": VOLUME, "mount_point": "/srv/%s" % VOLUME, "brick_dir": "s18",
         "owner": "nobody", "mode": "0777"})
     unchanged = labsite.changes(before, labsite.snapshot())
     after_victim = run_ok(node1, "stat -c '%%a %%U:%%G' %s" % victim).strip()

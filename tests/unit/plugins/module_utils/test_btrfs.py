@@ -24,9 +24,9 @@ BRICK_LINE = "LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag 0 0\n"
 
 
 def params(**changes):
-    values = dict(device="/dev/ThinGroup/mapserver", label="mapserver", path="/srv/mapserver", mount_options=["nodatacow", "autodefrag"],
+    values = dict(device="/dev/ThinGroup/mapserver", label="mapserver", mount_point="/srv/mapserver", mount_options=["nodatacow", "autodefrag"],
                   fstab_source="label", fstab_passno=0, brick_dir="data", owner=None, group=None, mode=None,
-                  state="present", force_format=False)
+                  state="present", allow_format=False)
     values.update(changes)
     return values
 
@@ -235,7 +235,7 @@ def test_apply_never_changes_or_makes_anything_through_a_link(mount_point, brick
     mnt, victim = str(mount_point / "mnt"), str(mount_point / "victim")
     os.symlink(victim, os.path.join(mnt, link_at))
     with pytest.raises(Refusal) as caught:
-        _btrfs.apply(None, None, params(path=mnt, brick_dir=brick_dir), [brick_dir_action(mnt, brick_dir, mode=0o777)])
+        _btrfs.apply(None, None, params(mount_point=mnt, brick_dir=brick_dir), [brick_dir_action(mnt, brick_dir, mode=0o777)])
     assert caught.value.problem == "the brick directory is a symbolic link"
     assert caught.value.found == "%s/%s -> %s" % (mnt, link_at, victim)
     assert os.stat(victim).st_mode & 0o777 == 0o700 and os.listdir(victim) == []
@@ -244,7 +244,7 @@ def test_apply_never_changes_or_makes_anything_through_a_link(mount_point, brick
 def test_apply_makes_the_brick_dir_and_sets_owner_and_mode(mount_point):
     mnt = str(mount_point / "mnt")
     action = brick_dir_action(mnt, "vm/data", uid=os.getuid(), gid=os.getgid(), mode=0o750)
-    _btrfs.apply(None, None, params(path=mnt, brick_dir="vm/data"), [action])
+    _btrfs.apply(None, None, params(mount_point=mnt, brick_dir="vm/data"), [action])
     info = os.lstat(os.path.join(mnt, "vm", "data"))
     assert stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o750 and info.st_uid == os.getuid()
     assert stat.S_IMODE(os.lstat(os.path.join(mnt, "vm")).st_mode) == 0o755 & ~current_umask()
@@ -260,25 +260,25 @@ def test_ext4_device_is_refused_without_force():
     state = blank_state(device=probe("blkid_probe_ext4.txt", "wipefs_ext4.json", head_blank=False))
     message = refusal(state)
     assert message.startswith("device is not blank: found /dev/ThinGroup/mapserver holds ext4 labelled 'scratch'")
-    assert "force_format" in message
+    assert "allow_format" in message
 
 
 def test_unrecognised_data_is_refused_without_force():
     assert "no tool recognises" in refusal(blank_state(device=probe(head_blank=False)))
 
 
-def test_force_format_wipes_then_formats_an_unmounted_device():
+def test_allow_format_wipes_then_formats_an_unmounted_device():
     state = blank_state(device=probe("blkid_probe_ext4.txt", "wipefs_ext4.json", head_blank=False))
-    actions = _btrfs.plan(state, params(force_format=True))
+    actions = _btrfs.plan(state, params(allow_format=True))
     assert kinds(actions)[:2] == ["wipe", "mkfs"]
     assert actions[1].argv == ["mkfs.btrfs", "-f", "-L", "mapserver", "/dev/dm-4"]
 
 
-def test_force_format_is_refused_while_mounted_or_in_use():
+def test_allow_format_is_refused_while_mounted_or_in_use():
     state = converged_state(device=probe("blkid_probe_btrfs.txt", "wipefs_btrfs.json", label="other"), fs_has_data=True)
-    assert refusal(state, force_format=True).startswith("will not format a mounted device")
+    assert refusal(state, allow_format=True).startswith("will not format a mounted device")
     held = blank_state(device=probe("blkid_probe_ext4.txt", "wipefs_ext4.json", head_blank=False, device_holders=["dm-0"]))
-    assert "used by dm-0" in refusal(held, force_format=True)
+    assert "used by dm-0" in refusal(held, allow_format=True)
 
 
 def test_other_label_with_data_is_refused():
@@ -346,7 +346,7 @@ def test_missing_device_is_refused_with_the_run_predicted_for_check_mode():
 def test_other_device_kinds_and_bad_label_are_refused():
     assert refusal(blank_state(device=None, device_kind="other")).startswith("device is not a block device")
     assert refusal(blank_state(), label="").startswith("invalid btrfs label")
-    assert refusal(blank_state(), path="srv/x").startswith("mount point must be an absolute path")
+    assert refusal(blank_state(), mount_point="srv/x").startswith("mount point must be an absolute path")
     assert refusal(blank_state(owner_uid=-1), owner="nobody-here").startswith("no such owner")
 
 

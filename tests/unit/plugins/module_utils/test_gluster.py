@@ -206,19 +206,19 @@ def test_user_keys_are_free():
 
 
 def test_add_brick_in_whole_replica_sets():
-    actions = gluster.plan(created_state(), params(nodes=None, brick=None, bricks=six_bricks()))
+    actions = gluster.plan(created_state(), params(nodes=None, brick_path=None, brick_addresses=six_bricks()))
     assert [action.kind for action in actions] == ["add_brick"]
     assert actions[0].argv == ["gluster", "--mode=script", "volume", "add-brick", "vmdisks", "replica", "3"] + six_bricks()[3:]
 
 
 def test_existing_bricks_match_by_address():
     bricks = ["10.102.193.11:%s" % BRICK, "node2:%s" % BRICK, "node3:%s" % BRICK]
-    assert gluster.plan(created_state(), params(nodes=None, brick=None, bricks=bricks)) == []
+    assert gluster.plan(created_state(), params(nodes=None, brick_path=None, brick_addresses=bricks)) == []
 
 
 def test_stop_and_absent():
     assert [action.summary for action in gluster.plan(created_state(), params(state="stopped"))] == ["stop volume vmdisks"]
-    absent = gluster.plan(created_state(), params(state="absent", nodes=None, brick=None))
+    absent = gluster.plan(created_state(), params(state="absent", nodes=None, brick_path=None))
     assert [action.kind for action in absent] == ["stop", "delete"]
     assert absent[1].argv == ["gluster", "--mode=script", "volume", "delete", "vmdisks"]
     assert gluster.plan(state_from(), params(state="absent")) == []
@@ -245,7 +245,7 @@ def test_fewer_bricks_is_refused():
 
 
 def test_different_bricks_are_refused():
-    assert "existing bricks differ" in refused(created_state(), brick="/srv/other/data")
+    assert "existing bricks differ" in refused(created_state(), brick_path="/srv/other/data")
 
 
 def test_replica_change_is_refused():
@@ -254,14 +254,14 @@ def test_replica_change_is_refused():
 
 @pytest.mark.parametrize("overrides, problem", [
     (dict(nodes=["node1", "node2", "node3", "node1"]), "not a multiple of the replica count"),
-    (dict(nodes=None, brick=None, bricks=["node1:%s" % BRICK, "node1:%s" % SECOND, "node2:%s" % BRICK]), "same server"),
-    (dict(nodes=None, brick=None, bricks=["node1:%s" % BRICK, "10.102.193.11:%s" % SECOND, "node2:%s" % BRICK]), "same server"),
-    (dict(nodes=None, brick=None, bricks=["node1:%s" % BRICK] * 3), "listed twice"),
-    (dict(nodes=None, brick=None, bricks=["node1/srv/x", "node2:/x", "node3:/x"]), "not HOST:/PATH"),
-    (dict(brick="relative/path"), "invalid brick"),
-    (dict(brick="/"), "invalid brick"),
-    (dict(brick="/srv/a b"), "invalid brick"),
-    (dict(nodes=None, brick=None), "no bricks"),
+    (dict(nodes=None, brick_path=None, brick_addresses=["node1:%s" % BRICK, "node1:%s" % SECOND, "node2:%s" % BRICK]), "same server"),
+    (dict(nodes=None, brick_path=None, brick_addresses=["node1:%s" % BRICK, "10.102.193.11:%s" % SECOND, "node2:%s" % BRICK]), "same server"),
+    (dict(nodes=None, brick_path=None, brick_addresses=["node1:%s" % BRICK] * 3), "listed twice"),
+    (dict(nodes=None, brick_path=None, brick_addresses=["node1/srv/x", "node2:/x", "node3:/x"]), "not HOST:/PATH"),
+    (dict(brick_path="relative/path"), "invalid brick"),
+    (dict(brick_path="/"), "invalid brick"),
+    (dict(brick_path="/srv/a b"), "invalid brick"),
+    (dict(nodes=None, brick_path=None), "no bricks"),
     (dict(replica=1, nodes=["node1"]), "at least 2"),
     (dict(replica=2, arbiter=True, nodes=["node1", "node2"]), "replica 3 arbiter 1"),
     (dict(options={"performance.no-such-option": "on"}), "unknown volume option: found performance.no-such-option"),

@@ -39,7 +39,7 @@ def test_documented_defaults_are_read_from_help_xml():
 
 @pytest.mark.parametrize("brick", ["/srv/../etc/data", "/srv/vm/./data", "/srv//data", "/srv/vm one/data", "/srv/vm;reboot"])
 def test_brick_paths_with_dot_parts_empty_parts_spaces_or_shell_characters_are_invalid(brick):
-    refusal = refused(new_volume_state(), brick=brick)
+    refusal = refused(new_volume_state(), brick_path=brick)
     assert refusal.problem == "invalid brick" and brick in refusal.found
 
 
@@ -100,7 +100,7 @@ def test_a_new_brick_of_an_existing_volume_is_judged():
     second = "/srv/vmdisks2/data"
     state.local_paths = {second: gluster.LocalPath(mount_point=False, on_root_fs=True)}
     bricks = ["%s:%s" % (node, path) for path in (BRICK, second) for node in NODES]
-    assert refused(state, nodes=None, brick=None, bricks=bricks).problem == "a brick cannot be on the root filesystem"
+    assert refused(state, nodes=None, brick_path=None, brick_addresses=bricks).problem == "a brick cannot be on the root filesystem"
 
 
 def test_glusterd_reachability_is_a_plain_tcp_connect(monkeypatch):
@@ -161,7 +161,7 @@ def test_wildcards_and_networks_that_keep_a_fixed_part_pass(entry):
 def test_a_new_volume_without_auth_allow_admits_its_brick_hosts():
     assert set_pairs(gluster.plan(new_volume_state(), params()))["auth.allow"] == "node1,node2,node3"
     six = ["%s:%s" % (node, path) for path in (BRICK, "/srv/vmdisks2/data") for node in NODES]
-    assert set_pairs(gluster.plan(new_volume_state(), params(nodes=None, brick=None, bricks=six)))["auth.allow"] == "node1,node2,node3"
+    assert set_pairs(gluster.plan(new_volume_state(), params(nodes=None, brick_path=None, brick_addresses=six)))["auth.allow"] == "node1,node2,node3"
     # an auth.allow from options or a group is what was asked: no default over it
     assert set_pairs(gluster.plan(new_volume_state(), params(options={"auth.allow": "10.0.0.5"})))["auth.allow"] == "10.0.0.5"
 

@@ -23,7 +23,7 @@ STATUS = ["--mode=script", "--xml", "volume", "status", "all"]
 
 
 def params(**overrides):
-    return gluster_params(**dict(dict(name="ledger", brick=BRICK), **overrides))
+    return gluster_params(**dict(dict(name="ledger", brick_path=BRICK), **overrides))
 
 
 def answer(argv, name):

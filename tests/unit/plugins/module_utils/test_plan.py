@@ -156,4 +156,5 @@ def test_item_rules_are_checked_on_the_merged_request():
     except SystemExit:
         pass
     kind, result = module.exit
-    assert kind == "fail" and result["msg"] == "items[0] (with the top-level options): state=present needs size; nothing was changed."
+    assert kind == "fail" and result["msg"] == (
+        "items[0] (with the top-level options): state is present but all of the following are missing: size; nothing was changed.")

@@ -82,14 +82,14 @@ def test_image_info_that_stays_empty_fails_with_the_command():
 @pytest.mark.parametrize("path", ["../etc/passwd", "/disk.img", "a/../../b", "a//b", "./disk.img", "images/", ""])
 def test_paths_leaving_the_volume_are_refused(path):
     with pytest.raises(Refusal) as caught:
-        _qemu.Request(params(path=path))
+        _qemu.Request(params(image_path=path))
     assert "path" in caught.value.problem and repr(path) in str(caught.value)
 
 
 @pytest.mark.parametrize("overrides, problem", [
     (dict(volume="vol 1"), "invalid volume name"),
-    (dict(servers=["node1:24007"]), "invalid server name"),
-    (dict(servers=[]), "no volfile server"),
+    (dict(nodes=["node1:24007"]), "invalid server name"),
+    (dict(nodes=[]), "no volfile server"),
     (dict(format="qed", preallocation="off"), "preallocation not supported"),
     (dict(format="raw", preallocation="metadata"), "preallocation not supported"),
     (dict(size="1000"), "multiple of 512"),
@@ -118,7 +118,7 @@ def test_new_image_through_gfapi_writes_on_the_answering_server():
 
 def test_new_image_through_fuse_with_directories_and_preallocation():
     observed = state(gfapi=False, missing_dirs=["images", "images/vm1"])
-    actions = _qemu.plan(observed, params(path="images/vm1/root.qcow2", format="qcow2", preallocation="metadata", size="10G"))
+    actions = _qemu.plan(observed, params(image_path="images/vm1/root.qcow2", format="qcow2", preallocation="metadata", size="10G"))
     assert [action.kind for action in actions] == ["mkdir", "create"]
     assert actions[0].params["dirs"] == ["images", "images/vm1"]
     assert actions[1].argv == ["qemu-img", "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata"]
@@ -184,7 +184,7 @@ def test_mount_failure_is_refused_with_the_cause():
 
 
 def test_symlinked_parent_is_refused():
-    assert "not a plain directory" in str(refusal(state(blocked_by=("images", "a symlink")), path="images/disk.img"))
+    assert "not a plain directory" in str(refusal(state(blocked_by=("images", "a symlink")), image_path="images/disk.img"))
 
 
 def test_directory_at_the_path_is_refused():
@@ -204,7 +204,7 @@ def test_deleting_needs_allow_delete():
 
 def test_import_converts_the_source_to_the_partial_name_then_grows():
     observed = state(gfapi=False, source=image("info-qcow2-64M.json"))
-    actions = _qemu.plan(observed, params(path="imported.img", format="raw", source="/root/src.qcow2", source_format="qcow2", size="128M"))
+    actions = _qemu.plan(observed, params(image_path="imported.img", format="raw", source="/root/src.qcow2", source_format="qcow2", size="128M"))
     assert [action.kind for action in actions] == ["import", "resize"]
     assert actions[0].argv == ["qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw", "/root/src.qcow2"]
     assert actions[1].summary == "grow vol1/imported.img from 64 MiB to 128 MiB"
@@ -260,7 +260,7 @@ def test_libvirt_xml_has_one_host_per_server():
 
 
 def test_blockdev_and_uri():
-    request = _qemu.Request(params(path="images/vm1.img", port=24008))
+    request = _qemu.Request(params(image_path="images/vm1.img", port=24008))
     spec = _qemu.blockdev_spec(request)
     assert spec["node-name"] == "vol1-images_vm1_img" and spec["driver"] == "qed"
     assert [server["port"] for server in spec["file"]["server"]] == ["24008", "24008"]

@@ -21,11 +21,11 @@ def params(**overrides):
                                   "a&b.img", "back`tick`.img", "tab\t.img", "new\nline.img"])
 def test_spaces_and_special_characters_are_refused(path):
     with pytest.raises(Refusal) as caught:
-        _qemu.Request(params(path=path))
+        _qemu.Request(params(image_path=path))
     assert caught.value.problem == "the path has characters a disk path cannot carry"
     assert caught.value.found == repr(path) and "nothing was created" in caught.value.remedy
 
 
 @pytest.mark.parametrize("path", ["disk.img", "images/vm-1_a.qcow2", "vm+1@site=a.img", ".hidden.img"])
 def test_plain_paths_pass(path):
-    assert _qemu.Request(params(path=path)).path == path
+    assert _qemu.Request(params(image_path=path)).path == path

@@ -13,7 +13,7 @@ from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_params
 
 
 def request():
-    return _qemu.Request(qemu_params(volume="ledger", servers=["node1", "node2", "node3"], size="512M", format="raw", access="fuse"))
+    return _qemu.Request(qemu_params(volume="ledger", nodes=["node1", "node2", "node3"], size="512M", format="raw", access="fuse"))
 
 
 class MountRunner:

@@ -68,7 +68,7 @@ def test_vmdk_extents_other_than_the_image_are_named():
 # ---------------------------------------------------------------- imports
 
 def import_params(**overrides):
-    return params(**dict(dict(path="imported.img", format="qcow2", source="/root/crafted.qcow2", size=None, access="fuse"), **overrides))
+    return params(**dict(dict(image_path="imported.img", format="qcow2", source="/root/crafted.qcow2", size=None, access="fuse"), **overrides))
 
 
 def test_a_source_with_a_backing_file_is_refused_naming_it():
@@ -147,7 +147,7 @@ def test_a_symlink_at_the_path_is_seen_as_one_and_refused(tmp_path):
 def test_a_symlinked_parent_blocks(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "images").symlink_to(tmp_path / "elsewhere")
-    observed, _module = observe(tmp_path, path="images/disk.img")
+    observed, _module = observe(tmp_path, image_path="images/disk.img")
     assert observed.blocked_by == ("images", "a symlink")
 
 
@@ -182,7 +182,7 @@ def volume_with_victim(tmp_path):
 
 
 def create(volume, access="fuse", meanwhile=None, **overrides):
-    request = params(**dict(dict(path="planted.img", format="qcow2", size="1M", access=access), **overrides))
+    request = params(**dict(dict(image_path="planted.img", format="qcow2", size="1M", access=access), **overrides))
     observed = state(mountpoint=str(volume), gfapi=access == "gfapi")
     actions = _qemu.plan(observed, request)
     qemu_img = QemuImg(str(volume), meanwhile)
@@ -249,7 +249,7 @@ def test_a_symlink_planted_at_the_final_name_during_the_write_is_never_replaced(
 
 def test_missing_directories_are_made_without_following_a_symlink(tmp_path):
     volume, victim = volume_with_victim(tmp_path)
-    request = params(path="images/vm1/disk.img", format="qcow2", size="1M", access="fuse")
+    request = params(image_path="images/vm1/disk.img", format="qcow2", size="1M", access="fuse")
     observed = state(mountpoint=str(volume), gfapi=False, missing_dirs=["images", "images/vm1"])
     actions = _qemu.plan(observed, request)
     (volume / "images").symlink_to(tmp_path)  # planted after observe
