@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """PRIVATE to this collection: no API promise. Argument specs of modules with a list form.
 
 Every module of this collection takes one request at the top level (``name: vm1``) or many in a
