@@ -70,8 +70,7 @@ def parse_size(value, option="size"):
             "%s %s: a bare number is ambiguous (LVM reads it as MiB, KiB or extents, qemu-img as bytes); write a unit, e.g. 100G or 512M"
             % (option, text)
         )
-    size = int((number * UNIT_BYTES[match.group("unit")[0].lower()]).to_integral_value(rounding=ROUND_CEILING))
-    return size
+    return int((number * UNIT_BYTES[match.group("unit")[0].lower()]).to_integral_value(rounding=ROUND_CEILING))
 
 
 def parse_pool_size(value, option="pool_size"):

@@ -329,7 +329,7 @@ CASES = [
          r"Validation of arguments failed", r"brick_vms", r"\blist\b"),
     # ------------------------------------------------------------ sizes without a unit
     Case("B43", "Site: a VM's disk_size as a bare number (the YAML int 51200, meant as MiB, is 50 KiB to qemu-img)",
-         "the brick role refuses it before any node task: found disk_size 51200, asked a size; write a unit, e.g. 50G",
+         "the brick role refuses it before any node task: found disk_size 51200, asked a size; write a unit, e.g. 100G",
          site(vmstorage_vms=[dict(BASELINE_VM, disk_size=51200)]),
          r"sizes without a unit or not sizes: found disk_size 51200 of VM vmone", r"asked for the sizes of each VM's thin LV and disk",
          r"A bare number is ambiguous .*: write a number with a unit, e\.g\. 100G"),
