@@ -18,10 +18,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-from decimal import Decimal
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
-from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
+from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_pool_size, parse_size
 
 REPORT_OPTIONS = ["--reportformat", "json", "--units", "b", "--nosuffix"]
 VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count"
@@ -48,8 +47,6 @@ _LVM_NAME_RE = re.compile(r"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$")
 # Suffixes and prefixes LVM reserves for its own hidden LVs (lvm(8), VALID NAMES).
 _RESERVED_LV_PARTS = ("_cdata", "_cmeta", "_corig", "_mlog", "_mimage", "_pmspare", "_rimage", "_rmeta", "_tdata", "_tmeta", "_vorigin", "_vdata")
 _RESERVED_LV_PREFIXES = ("snapshot", "pvmove")
-_POOL_PERCENT_RE = re.compile(r"^\s*(?P<percent>\d+(?:\.\d+)?)\s*%\s*(?P<base>VG|FREE)\s*$", re.IGNORECASE)
-_EXTENTS_RE = re.compile(r"^\s*\d+\s*$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,27 +217,15 @@ def _observe_device(runner, path, pv_rows):
 
 
 class PoolSize:
-    """``pool_size``: a count of extents, a size, or a percentage of the VG or of its free space."""
+    """``pool_size``: a count of extents, a size, or a percentage of the VG or of its free space (``_units`` grammar)."""
 
-    def __init__(self, text):
+    def __init__(self, text, option="pool_size"):
         self.text = str(text).strip()
         self.extents = None
         self.size_bytes = None
         self.percent = None
-        if _EXTENTS_RE.match(self.text):
-            self.extents = int(self.text)
-            if not self.extents:
-                raise ValueError("pool_size %r: a thin pool needs at least one extent" % (text,))
-            return
-        percent = _POOL_PERCENT_RE.match(self.text)
-        if percent:
-            self.percent = "%s%%%s" % (percent.group("percent"), percent.group("base").upper())
-            if not 0 < Decimal(percent.group("percent")) <= 100:
-                raise ValueError("pool_size %r: the percentage must be above 0 and at most 100" % (text,))
-            return
-        self.size_bytes = parse_size(self.text)
-        if not self.size_bytes:
-            raise ValueError("pool_size %r: a thin pool needs a size above 0" % (text,))
+        kind, amount = parse_pool_size(text, option)
+        setattr(self, {"extents": "extents", "percent": "percent", "bytes": "size_bytes"}[kind], amount)
 
     def lvcreate_args(self):
         if self.extents is not None:
@@ -273,12 +258,10 @@ class Request:
             raise Refusal(
                 "the thin LV and its pool cannot share a name", "thinpool=%s" % self.pool, "name=%s" % self.name, "Give the thin LV its own name."
             )
-        self.size_bytes = _parsed("size", params.get("size"), parse_size, default_unit="m")
+        self.size_bytes = _parsed("size", params.get("size"), parse_size)
         self.pool_size = _parsed("pool_size", params.get("pool_size"), PoolSize)
-        self.metadata_bytes = _parsed("pool_metadata_size", params.get("pool_metadata_size"), parse_size, default_unit="m")
-        self.chunk_bytes = _parsed("chunk_size", params.get("chunk_size"), parse_size, default_unit="k")
-        if self.size_bytes is not None and self.size_bytes <= 0:
-            raise Refusal("size must be positive", params["size"], "a thin LV", "Give the virtual size, e.g. size: 100G.")
+        self.metadata_bytes = _parsed("pool_metadata_size", params.get("pool_metadata_size"), parse_size)
+        self.chunk_bytes = _parsed("chunk_size", params.get("chunk_size"), parse_size)
         if self.chunk_bytes is not None and (
             self.chunk_bytes % CHUNK_MIN_BYTES or not CHUNK_MIN_BYTES <= self.chunk_bytes <= CHUNK_MAX_BYTES
         ):
@@ -301,11 +284,11 @@ class Request:
         return "%s/%s" % (self.vg, self.pool)
 
 
-def _parsed(option, value, parser, **kwargs):
+def _parsed(option, value, parser):
     if value is None or value == "":
         return None
     try:
-        return parser(value, **kwargs)
+        return parser(value, option)
     except ValueError as err:
         raise Refusal("%s is not understood" % option, repr(value), option, "%s." % err) from err
 

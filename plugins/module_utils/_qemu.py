@@ -112,13 +112,13 @@ class Request:
         if text is None:
             return None
         try:
-            size = parse_size(str(text))
+            size = parse_size(text, "size")
         except ValueError as exc:
-            raise Refusal("unreadable size", repr(text), "an image size", "Give a size like 50G, 512M or a byte count (%s)." % exc) from exc
-        if size <= 0 or size % SECTOR_SIZE:
+            raise Refusal("size is not understood", repr(text), "an image size", "%s." % exc) from exc
+        if size % SECTOR_SIZE:
             raise Refusal(
-                "size is not a positive multiple of 512 bytes", "%d bytes" % size, "size=%s" % text,
-                "qemu rounds images to 512-byte sectors; give a size like 50G or a multiple of 512.",
+                "size is not a multiple of 512 bytes", "%d bytes" % size, "size=%s" % text,
+                "qemu rounds images to 512-byte sectors; give a size like 50G or a multiple of 512B.",
             )
         return size
 

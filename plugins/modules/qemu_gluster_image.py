@@ -36,6 +36,7 @@ requirements:
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
   - vmstorage.gluster.list_form
+  - vmstorage.gluster.size
 options:
   volume:
     description:
@@ -94,8 +95,7 @@ options:
     default: 24007
   size:
     description:
-      - Virtual size of the image, with binary units as qemu-img takes them (V(50G), V(512M), V(1T), or bytes);
-        a multiple of 512 bytes.
+      - Virtual size of the image, a size (V(50G); see the note on sizes, a bare number is refused); a multiple of 512 bytes.
       - Required to create an image without O(source). With O(source), a size larger than the source's grows the
         imported image.
       - A larger size than an existing image grows it; a smaller one is refused (shrinking loses data).

@@ -37,6 +37,7 @@ requirements:
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
   - vmstorage.gluster.list_form
+  - vmstorage.gluster.size
 options:
   vg:
     description:
@@ -75,8 +76,7 @@ options:
         choices: [present, absent]
   size:
     description:
-      - Virtual size of the thin LV, in LVM units (V(100G), V(512M), V(1.5TiB); C(k m g t p e), any case, optional C(B) or C(iB),
-        always binary multiples; C(b) bytes, C(s) 512-byte sectors). A bare number is MiB, as with C(lvcreate).
+      - Virtual size of the thin LV, a size (V(100G); see the note on sizes, a bare number is refused).
       - Rounded up to whole extents like LVM does.
       - Required when O(state=present). A size below the current one fails; the LV is never shrunk.
     type: str
@@ -98,19 +98,20 @@ options:
   pool_size:
     description:
       - Data size of the thin pool, used to create O(thinpool) when it is missing.
-      - A bare number is a count of extents (as C(lvcreate -l 400000)), a number with a unit is a size (V(7G)), and V(NN%VG) or
-        V(NN%FREE) is a share of the volume group or of its free space.
+      - A size (V(7G); see the note on sizes), V(NN%VG) or V(NN%FREE) for a share of the volume group or of its free space, or
+        V(400000 extents) for a count of extents (as C(lvcreate -l 400000)). A bare number is refused.
       - For an existing pool, an extent count or a size larger than the pool grows it (C(lvextend)); a smaller one warns (pools
         never shrink). A percentage is only used at creation, because its base changes as the volume group fills.
     type: str
   pool_metadata_size:
     description:
-      - Size of the thin pool's metadata LV, 2 MiB to 16 GiB (a bare number is MiB). LVM picks it when omitted.
+      - Size of the thin pool's metadata LV, 2 MiB to 16 GiB (a size, see the note on sizes). LVM picks it when omitted.
       - For an existing pool, a larger value grows its metadata; a smaller one warns.
     type: str
   chunk_size:
     description:
-      - Chunk size of a new thin pool, a multiple of 64 KiB from 64 KiB to 1 GiB (a bare number is KiB). LVM picks it when omitted.
+      - Chunk size of a new thin pool, a multiple of 64 KiB from 64 KiB to 1 GiB (a size, see the note on sizes). LVM picks it
+        when omitted.
       - An existing pool's chunk size cannot change; a different value warns and the pool is kept as it is.
     type: str
 notes:

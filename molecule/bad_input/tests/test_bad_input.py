@@ -311,10 +311,11 @@ CASES = [
          r"cannot mount the volume: found mount -t glusterfs node1:/vmtwo failed", r"asked for volume vmtwo from node1, node2, node3",
          r"Check that the volume exists and is started"),
     # ------------------------------------------------------------ role variables of the wrong type
-    Case("B39", "Site: brick_size given as a list (the role's str option takes it as the text \"['1G']\")",
-         "thin_lv refuses it before any change: found the text, asked a size; write a number with a unit",
+    Case("B39", "Site: brick_size given as a list (the role's str option lets it through)",
+         "the brick role's size check refuses it before any node task: found the list, asked a size; write a number with a unit",
          site(vmstorage_vms=[dict(BASELINE_VM, brick_size=["1G"])]),
-         r"size is not understood: found \"\['1G'\]\"", r"asked for size", r"write a number with an optional unit .* e\.g\. 100G"),
+         r'sizes without a unit or not sizes: found brick_size \["1G"\] of VM vmone', r"asked for the sizes of each VM's thin LV and disk",
+         r"write a number with a unit, e\.g\. 100G"),
     Case("B40", "Site: the replica count given as a word (--tags volumes)",
          "argument validation of the volume role: names volume_replica, the value and the type asked (int)",
          site("--tags", "volumes", vmstorage_replica="three"),
@@ -327,6 +328,22 @@ CASES = [
          "argument validation before any task: names brick_vms, the type found (dict) and the type asked (list)",
          site(vmstorage_vms=BASELINE_VM),
          r"Validation of arguments failed", r"brick_vms", r"\blist\b"),
+    # ------------------------------------------------------------ sizes without a unit
+    Case("B43", "Site: a VM's disk_size as a bare number (the YAML int 51200, meant as MiB, is 50 KiB to qemu-img)",
+         "the brick role refuses it before any node task: found disk_size 51200, asked a size; write a unit, e.g. 100G",
+         site(vmstorage_vms=[dict(BASELINE_VM, disk_size=51200)]),
+         r"sizes without a unit or not sizes: found disk_size 51200 of VM vmone", r"asked for the sizes of each VM's thin LV and disk",
+         r"A bare number is ambiguous .*: write a number with a unit, e\.g\. 100G"),
+    Case("B44", "thin_lv pool_size as a bare number (400000, meant as extents)",
+         "refused before anything is looked at: found '400000', asked pool_size; write a unit or 400000 extents",
+         thin_lv(thinpool="NoPool", pool_size="400000"),
+         r"pool_size is not understood: found '400000'", r"asked for pool_size",
+         r"pool_size 400000: a bare number is ambiguous .*write a unit, e\.g\. 100G, or a count of extents, e\.g\. 400000 extents"),
+    Case("B45", "qemu_gluster_image size as a bare number (the YAML int 51200)",
+         "refused before the volume is mounted: found '51200', asked an image size; write a unit, e.g. 100G",
+         image(path="bare.img", size=51200),
+         r"size is not understood: found '51200'", r"asked for an image size",
+         r"size 51200: a bare number is ambiguous .*write a unit, e\.g\. 100G"),
 ]
 RESULTS = {}
 

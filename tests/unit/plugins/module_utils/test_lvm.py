@@ -127,10 +127,10 @@ def test_pristine_node_gets_vg_pool_and_thin_lv_without_any_yes():
 
 @pytest.mark.parametrize(
     "pool_size, expected",
-    [("100", ["--extents", "100"]), ("50%free", ["--extents", "50%FREE"]), ("500M", ["--size", "%db" % (500 * MIB)])],
+    [("100 extents", ["--extents", "100"]), ("50%free", ["--extents", "50%FREE"]), ("500M", ["--size", "%db" % (500 * MIB)])],
 )
 def test_pool_size_forms(pool_size, expected):
-    actions = _lvm.plan(state_of("converged"), params(thinpool="Second", name="other", pool_size=pool_size, pool_metadata_size="16"))
+    actions = _lvm.plan(state_of("converged"), params(thinpool="Second", name="other", pool_size=pool_size, pool_metadata_size="16M"))
     assert actions[0].argv == ["lvcreate", "--type", "thin-pool", "--name", "Second"] + expected + ["--poolmetadatasize", "%db" % (16 * MIB), "ThinGroup"]
     assert actions[1].kind == "lv_create"
 
@@ -167,7 +167,7 @@ def test_pool_and_metadata_grow_and_never_shrink():
         ["lvextend", "--extents", "1850", "ThinGroup/ThinData"],
         ["lvextend", "--poolmetadatasize", "%db" % (16 * MIB), "ThinGroup/ThinData"],
     ]
-    assert _lvm.plan(state, params(pool_size="1000", pool_metadata_size="4M")) == []
+    assert _lvm.plan(state, params(pool_size="1000 extents", pool_metadata_size="4M")) == []
     assert _lvm.plan(state, params(pool_size="95%VG")) == [], "a percentage only applies when the pool is created"
 
 
@@ -225,9 +225,9 @@ def test_refuses_missing_vg_or_pool_without_creation_parameters():
 
 
 def test_refuses_a_pool_that_does_not_fit():
-    refusal = refusal_of(state_of("converged"), thinpool="Second", name="other", pool_size="400000")
+    refusal = refusal_of(state_of("converged"), thinpool="Second", name="other", pool_size="400000 extents")
     assert refusal.found == "201 free extents (804 MiB)"
-    assert refusal.requested == "pool_size 400000 (400000 extents, 1.53 TiB)"
+    assert refusal.requested == "pool_size 400000 extents (400000 extents, 1.53 TiB)"
     assert "too little free space to grow" in refusal_of(state_of("converged"), pool_size="8G").problem
 
 
@@ -236,7 +236,7 @@ def test_refuses_lvs_of_the_wrong_kind_or_pool():
     assert refusal_of(busy, thinpool="plain", name="other").problem == "ThinGroup/plain is not a thin pool"
     assert refusal_of(busy, name="plain").problem == "ThinGroup/plain is not a thin LV"
     assert refusal_of(busy, name="plain", state="absent", size=None).problem == "ThinGroup/plain is not a thin LV"
-    refusal = refusal_of(busy, thinpool="Other", name="mapserver", pool_size="10")
+    refusal = refusal_of(busy, thinpool="Other", name="mapserver", pool_size="10 extents")
     assert (refusal.found, refusal.requested) == ("pool ThinData", "pool Other")
 
 
@@ -244,7 +244,7 @@ def test_refuses_lvs_of_the_wrong_kind_or_pool():
     "overrides, problem",
     [
         (dict(size="12Q"), "size is not understood"),
-        (dict(size="0"), "size must be positive"),
+        (dict(size="0"), "size is not understood"),
         (dict(name="-x"), "name is not a valid LVM name"),
         (dict(name="a_tdata"), "name is not a valid LVM name"),
         (dict(thinpool="snapshot1"), "thinpool is not a valid LVM name"),
@@ -263,12 +263,22 @@ def test_bad_input_is_refused_before_anything_runs(overrides, problem):
     assert refusal_of(state_of("converged"), **overrides).problem == problem
 
 
+@pytest.mark.parametrize("option", ["size", "pool_size", "pool_metadata_size", "chunk_size"])
+@pytest.mark.parametrize("bare", ["400000", 400000, "1.5", 1.5])
+def test_a_bare_number_in_any_size_option_is_refused_with_the_fix(option, bare):
+    refusal = refusal_of(state_of("converged"), **{"thinpool": "Second", option: bare})
+    assert refusal.problem == "%s is not understood" % option
+    assert "%s %s: a bare number is ambiguous" % (option, bare) in refusal.remedy and "write a unit, e.g. 100G" in refusal.remedy
+    if option == "pool_size":
+        assert "or a count of extents, e.g. 400000 extents" in refusal.remedy
+
+
 # ------------------------------------------------------------------ return values, diff, warnings
 
 
 def test_check_mode_prediction_on_a_pristine_node():
     state = state_of("pristine", [blank_vdb()])
-    request = params(pvs=["/dev/vdb"], pool_size="1800", chunk_size="64K")
+    request = params(pvs=["/dev/vdb"], pool_size="1800 extents", chunk_size="64K")
     actions = _lvm.plan(state, request)
     result = _lvm.report(None, state, None, request, actions)
     assert result["lv"]["size_bytes"] == 100 * GIB and result["lv"]["mapper_path"] == "/dev/mapper/ThinGroup-mapserver"
@@ -314,7 +324,7 @@ def test_removal_prediction_releases_the_virtual_size():
 
 def test_settings_an_existing_pool_keeps_are_warned_about():
     state = state_of("busy")
-    warnings = _lvm.report(None, state, state, params(chunk_size="256K", pool_metadata_size="8M", pool_size="1000"), [])["warnings"]
+    warnings = _lvm.report(None, state, state, params(chunk_size="256K", pool_metadata_size="8M", pool_size="1000 extents"), [])["warnings"]
     assert any("keeps its chunk size 64 KiB; chunk_size asks 256 KiB" in warning for warning in warnings)
     assert any("keeps its metadata size 16 MiB" in warning for warning in warnings)
     assert any("keeps its size 7.23 GiB" in warning for warning in warnings)
@@ -331,7 +341,7 @@ def test_check_mode_of_several_lvs_on_a_pristine_node_predicts_each_and_says_sha
     """Seen in the lab: planning the second LV without the VG/pool steps broke its prediction."""
     state = state_of("pristine", [blank_vdb()])
     lvs = [{"name": "vm1", "size": "10G", "state": None}, {"name": "vm2", "size": "20G", "state": None}]
-    module = ScriptedModule(params=dict(params(name=None, pvs=["/dev/vdb"], pool_size="1800"), lvs=lvs), check_mode=True)
+    module = ScriptedModule(params=dict(params(name=None, pvs=["/dev/vdb"], pool_size="1800 extents"), lvs=lvs), check_mode=True)
     with pytest.raises(SystemExit):
         run_plan(module, lambda _runner, _params: state, _lvm.plan, None, _lvm.report, items_option="lvs")
     kind, result = module.exit

@@ -92,8 +92,11 @@ def test_paths_leaving_the_volume_are_refused(path):
     (dict(nodes=[]), "no volfile server"),
     (dict(format="qed", preallocation="off"), "preallocation not supported"),
     (dict(format="raw", preallocation="metadata"), "preallocation not supported"),
-    (dict(size="1000"), "multiple of 512"),
-    (dict(size="fifty"), "unreadable size"),
+    (dict(size="1000B"), "multiple of 512"),
+    (dict(size="fifty"), "size is not understood"),
+    (dict(size="51200"), "size 51200: a bare number is ambiguous"),
+    (dict(size=51200), "size 51200: a bare number is ambiguous"),
+    (dict(size="0G"), "a size of 0 is never useful"),
 ])
 def test_bad_input_is_refused(overrides, problem):
     with pytest.raises(Refusal) as caught:
