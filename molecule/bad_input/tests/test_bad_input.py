@@ -341,7 +341,7 @@ CASES = [
          r"pool_size 400000: a bare number is ambiguous .*write a unit, e\.g\. 100G, or a count of extents, e\.g\. 400000 extents"),
     Case("B45", "qemu_gluster_image size as a bare number (the YAML int 51200)",
          "refused before the volume is mounted: found '51200', asked an image size; write a unit, e.g. 100G",
-         image(path="bare.img", size=51200),
+         image(image_path="bare.img", size=51200),
          r"size is not understood: found '51200'", r"asked for an image size",
          r"size 51200: a bare number is ambiguous .*write a unit, e\.g\. 100G"),
 ]
