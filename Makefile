@@ -89,6 +89,7 @@ sanity: deps
 lint: deps
 	$(VENV)/bin/ansible-lint --profile production
 	$(VENV)/bin/antsibull-changelog lint
+	$(VENV)/bin/python tests/role_variables.py --check
 
 units: deps
 	$(VENV)/bin/pytest -q tests/unit
