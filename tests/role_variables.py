@@ -12,6 +12,7 @@ defaults/main.yml, and docs/variables.md.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import yaml
@@ -60,6 +61,39 @@ def _spec(name, variable, vm):
     return spec
 
 
+# the part of a variable's name that would repeat the role's prefix: __brick_root, not __brick_brick_root
+REPEATED = {"brick": "brick_", "volume": "volume_", "vm_disk": "disk_"}
+
+
+def internal(role, name):
+    """The name a role's tasks use for the vmstorage_* variable NAME."""
+    return "__%s_%s" % (role, name.removeprefix("vmstorage_").removeprefix(REPEATED[role]))
+
+
+def _literal(value):
+    """VALUE as a Jinja literal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return "'%s'" % value.replace("\\", "\\\\").replace("'", "\\'")
+    if isinstance(value, list):
+        return "[%s]" % ", ".join(_literal(item) for item in value)
+    if isinstance(value, dict):
+        return "{%s}" % ", ".join("%s: %s" % (_literal(key), _literal(item)) for key, item in value.items())
+    raise ValueError("no Jinja literal for %r" % (value,))
+
+
+def _jinja_default(role, name, variable):
+    if "default_template" in variable:
+        # the variables it names are this role's internal names, which have their defaults
+        return "%s | default(%s)" % (name, re.sub(r"\bvmstorage_\w+", lambda match: internal(role, match.group(0)), variable["default_template"]))
+    if "default" in variable:
+        return "%s | default(%s)" % (name, _literal(variable["default"]))
+    return name
+
+
 def render(source):
     """Every generated file's path and text."""
     files = {}
@@ -68,16 +102,11 @@ def render(source):
         spec = {"argument_specs": {"main": {"short_description": about["short_description"], "description": about["description"],
                                             "options": options}}}
         files["roles/%s/meta/argument_specs.yml" % role] = "---\n" + HEADER + _dump(spec)
-        defaults = {}
-        for name, variable in source["variables"].items():
-            if role in variable["roles"]:
-                if "default_template" in variable:
-                    defaults[name] = variable["default_template"]
-                elif "default" in variable:
-                    defaults[name] = variable["default"]
+        defaults = {internal(role, name): "{{ %s }}" % _jinja_default(role, name, variable)
+                    for name, variable in source["variables"].items() if role in variable["roles"]}
         files["roles/%s/defaults/main.yml" % role] = (
-            "---\n" + HEADER + "# The default of every vmstorage_* variable this role reads (docs/variables.md says what each means).\n"
-            + _dump(defaults))
+            "---\n" + HEADER + "# Each vmstorage_* variable this role reads, with its default, under the internal name its tasks use\n"
+            "# (docs/variables.md says what each means).\n" + _dump(defaults))
     files["docs/variables.md"] = _markdown(source)
     return files
 
