@@ -148,8 +148,8 @@ def _markdown(source):
         "|---|---|---|---|---|",
     ]
     for name, variable in source["variables"].items():
-        lines.append("| `%s` | %s | %s | %s | %s |" % (name, _type(variable), _cell(_default(variable)), ", ".join(variable["roles"]),
-                                                     _cell(_text(variable["description"]))))
+        row = (name, _type(variable), _cell(_default(variable)), ", ".join(variable["roles"]), _cell(_text(variable["description"])))
+        lines.append("| `%s` | %s | %s | %s | %s |" % row)
     lines += [
         "",
         "## One entry of `vmstorage_vms`",
@@ -158,8 +158,9 @@ def _markdown(source):
         "|---|---|---|---|",
     ]
     for key, option in source["vm"].items():
-        lines.append("| `%s` | %s | %s | %s |" % (key, _type(option) + (" (%s)" % ", ".join(option["choices"]) if "choices" in option else ""),
-                                                 "yes" if option.get("required") else "no", _cell(_text(option["description"]))))
+        choices = " (%s)" % ", ".join(option["choices"]) if "choices" in option else ""
+        row = (key, _type(option) + choices, "yes" if option.get("required") else "no", _cell(_text(option["description"])))
+        lines.append("| `%s` | %s | %s | %s |" % row)
     return "\n".join(lines) + "\n"
 
 
