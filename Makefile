@@ -112,6 +112,7 @@ lint: deps
 	$(VENV)/bin/antsibull-changelog lint
 	$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all \
 	  $(COLLECTIONS)/ansible_collections/vmstorage/gluster
+	$(VENV)/bin/python tests/role_variables.py --check
 
 units: deps
 	$(VENV)/bin/pytest -q tests/unit

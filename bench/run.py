@@ -50,7 +50,7 @@ COMMON_VARS = {
     "vmstorage_brick_dir": "data",
     "vmstorage_qemu_uid": 64055,
     "vmstorage_qemu_gid": 64055,
-    "vmstorage_access_dir": os.path.join(WORK, "access"),
+    "vmstorage_access_files_dir": os.path.join(WORK, "access"),
 }
 # The same for both sides: pipelining (one ssh round trip per module), ssh connection reuse
 # (ansible's default ssh_args, written out), 5 forks; both playbooks gather no facts.
@@ -287,7 +287,7 @@ def bench(sizes, sides, commit):
         "sizes": sizes,
         "sides": {side: {key: settings[side][key] for key in ("title", "playbook")} for side in sides},
         "vm_shape": VM_SHAPE,
-        "variables": {key: value for key, value in COMMON_VARS.items() if key != "vmstorage_access_dir"},
+        "variables": {key: value for key, value in COMMON_VARS.items() if key != "vmstorage_access_files_dir"},
         "same_for_both": SAME_FOR_BOTH,
         "runs": [],
     }
