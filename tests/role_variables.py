@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Write the roles' interface from its one source, meta/variables.yml: each role's
 meta/argument_specs.yml (the vmstorage_* variables it reads, the VM schema once) and
 defaults/main.yml, and docs/variables.md.

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The vmstorage_* variables the collection does not know, each with the known one it is most like.
 
 The known set is meta/variables.yml, the one source of the roles' interface (argument specs,

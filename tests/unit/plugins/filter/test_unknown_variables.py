@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """unknown_variables: the vmstorage_* names meta/variables.yml does not have, with the one meant."""
 
 from __future__ import annotations
