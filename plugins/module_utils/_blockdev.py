@@ -73,9 +73,12 @@ class DeviceProbe:
         return self.record.get("UUID")
 
     @property
-    def blank(self):
-        """Nothing on it: no signature of any kind and only zeros in its first mebibyte."""
-        return not self.record and not self.ambivalent and not self.signatures and self.head_blank
+    def blank(self) -> bool:
+        """The collection's one rule for a device it may write a signature on (a PV, a filesystem):
+        no blkid record, no ambivalent probe, no wipefs signature, only zeros in its first mebibyte,
+        and nothing stacked on it (a dm or md holder uses it even when it looks empty)."""
+        return (not self.record and not self.ambivalent and not self.signatures and self.head_blank
+                and not self.holders)
 
     def describe(self):
         """A few words on what the device holds, for messages."""
@@ -88,6 +91,8 @@ class DeviceProbe:
                   if sig.get("type") != self.fstype]
         if not found and not self.head_blank:
             found.append("data no tool recognises (its first MiB is not zero)")
+        if self.holders:
+            found.append("used by " + ", ".join(self.holders))
         return ", ".join(found) or "nothing (blank)"
 
 

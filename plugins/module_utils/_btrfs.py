@@ -456,7 +456,7 @@ def _filesystem_actions(state, params):
         raise Refusal("will not format a mounted device", found + ", mounted on " + ", ".join(state.device_mounts),
                       "force_format", "Unmount it first (state: unmounted).")
     if device.holders:
-        raise Refusal("will not format a device in use", found + ", used by " + ", ".join(device.holders),
+        raise Refusal("will not format a device in use", found,  # describe() names the holders
                       "force_format", "Release it first (deactivate or remove what is stacked on it).")
     return [
         Action("wipe", "erase every signature on %s (%s)" % (device.path, device.describe()), ["wipefs", "--all", device.path]),

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Thin LVM: observe a volume group, its thin pool and one thin LV; plan; apply.
 
-observe() reads ``vgs``/``lvs``/``pvs`` as JSON with exact byte sizes, ``blkid -p`` for the
-devices a missing VG would be built on, and /proc/self/mounts. plan() is pure: it turns that
+observe() reads ``vgs``/``lvs``/``pvs`` as JSON with exact byte sizes, probes the devices a
+missing VG would be built on (_blockdev: blkid, wipefs, the first MiB, holders) and reads
+/proc/self/mountinfo (_fstab). plan() is pure: it turns that
 state and the module parameters into :class:`Action` commands or raises :class:`Refusal`.
 apply() runs the commands. describe()/predict() give the return values and the diff.
 
@@ -19,6 +20,7 @@ import re
 import stat
 from decimal import Decimal
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
 
@@ -98,15 +100,16 @@ class LogicalVolume:
 
 
 class Device:
-    """A device named in ``pvs``: whether it exists, the PV on it, the signatures blkid finds."""
+    """A device named in ``pvs``: whether it exists, the PV on it, and (when no PV) what
+    _blockdev.probe() found on it."""
 
-    def __init__(self, path, real_path, is_block, pv_vg=None, is_pv=False, signatures=None):
+    def __init__(self, path, real_path, is_block, pv_vg=None, is_pv=False, probe=None):
         self.path = path
         self.real_path = real_path
         self.is_block = is_block
         self.is_pv = is_pv
         self.pv_vg = pv_vg
-        self.signatures = signatures or {}
+        self.probe = probe
 
 
 class LvmState:
@@ -142,32 +145,6 @@ def report_rows(document, kind):
     return rows
 
 
-def parse_blkid_export(text):
-    """``blkid -p -o export`` output as a dict (TYPE, USAGE, PTTYPE ...)."""
-    found = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            found[key.strip()] = value.strip()
-    return found
-
-
-def parse_mounts(text):
-    """(source, mount point) pairs of /proc/self/mounts, octal escapes decoded, sources resolved."""
-    mounts = []
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) < 2:
-            continue
-        source, point = (_unescape_mount_field(field) for field in fields[:2])
-        mounts.append((os.path.realpath(source) if source.startswith("/dev/") else source, point))
-    return mounts
-
-
-def _unescape_mount_field(field):
-    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)
-
-
 def observe(runner, params):
     """Read the VG, its LVs, the requested PV devices and the mount table."""
     vg_rows = report_rows(runner.query(["vgs"] + REPORT_OPTIONS + ["-o", VG_FIELDS]).json(), "vg")
@@ -178,13 +155,17 @@ def observe(runner, params):
         lv_rows = report_rows(runner.query(["lvs"] + REPORT_OPTIONS + ["-o", LV_FIELDS, params["vg"]]).json(), "lv")
     else:
         devices = [_observe_device(runner, path, pv_rows) for path in params.get("pvs") or []]
-    with open("/proc/self/mounts", encoding="utf-8") as handle:
-        mounts_text = handle.read()
-    return build_state(params["vg"], vg_rows, pv_rows, lv_rows, devices, mounts_text)
+    return build_state(params["vg"], vg_rows, pv_rows, lv_rows, devices, _fstab.read_mounts())
 
 
-def build_state(vg_name, vg_rows, pv_rows, lv_rows, devices, mounts_text):
-    """An LvmState from the report rows of vgs, pvs and lvs, the probed devices and /proc/self/mounts."""
+def _mount_pairs(mounts):
+    """(source, mount point) of each MountEntry, a /dev source resolved to its device node."""
+    return [(os.path.realpath(mount.source) if mount.source.startswith("/dev/") else mount.source, mount.mount_point)
+            for mount in mounts]
+
+
+def build_state(vg_name, vg_rows, pv_rows, lv_rows, devices, mounts):
+    """An LvmState from the report rows of vgs, pvs and lvs, the probed devices and the MountEntry list."""
     vg = None
     for row in vg_rows:
         if row["vg_name"] == vg_name:
@@ -193,7 +174,7 @@ def build_state(vg_name, vg_rows, pv_rows, lv_rows, devices, mounts_text):
         vg=vg,
         lvs={row["lv_name"]: LogicalVolume(row) for row in lv_rows},
         devices=devices,
-        mounts=parse_mounts(mounts_text),
+        mounts=_mount_pairs(mounts),
         vg_names=[row["vg_name"] for row in vg_rows],
     )
 
@@ -209,9 +190,7 @@ def _observe_device(runner, path, pv_rows):
     for row in pv_rows:
         if os.path.realpath(row["pv_name"]) == real_path:
             return Device(path, real_path, True, pv_vg=row["vg_name"], is_pv=True)
-    # blkid -p probes the device itself (no cache); exit code 2 means no signature at all.
-    probe = runner.read(["blkid", "-p", "-o", "export", real_path], ok_rcs=(0, 2))
-    return Device(path, real_path, True, signatures=parse_blkid_export(probe.stdout))
+    return Device(path, real_path, True, probe=_blockdev.probe(runner, real_path))
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,10 +369,13 @@ def _check_device_for_new_vg(device, request):
             "%s already belongs to volume group %s" % (device.path, device.pv_vg), "PV %s in VG %s" % (device.path, device.pv_vg),
             "a new volume group %s on it" % request.vg, "Use free devices, or set vg: %s to use that volume group." % device.pv_vg,
         )
-    if device.signatures and not device.is_pv:
-        found = ", ".join("%s=%s" % (key, device.signatures[key]) for key in ("TYPE", "PTTYPE", "LABEL", "UUID") if key in device.signatures)
+    if device.probe is not None and not device.probe.blank:
+        # the one blank-device rule (_blockdev.DeviceProbe.blank): vgcreate writes a PV label
+        record = device.probe.record
+        found = ", ".join("%s=%s" % (key, record[key]) for key in ("TYPE", "PTTYPE", "LABEL", "UUID") if key in record)
         raise Refusal(
-            "%s is not blank" % device.path, "a signature on it (%s)" % found, "a new volume group %s on it" % request.vg,
+            "%s is not blank" % device.path, "a signature on it (%s)" % found if found else device.probe.describe(),
+            "a new volume group %s on it" % request.vg,
             "Making a PV there would destroy that data. If it is not needed, erase it yourself (wipefs --all %s) and run again." % device.path,
         )
 
