@@ -48,11 +48,18 @@ BRICK_SETTLE_TIME = 10.0
 # retried: glusterd may already have marked brick directories with the new volume's id.)
 CLUSTER_LOCK_BUSY = ("Another transaction is in progress", "Locking failed")
 
-# gluster accepts these letters, numbers, '-' and '_' in a volume name (cli_validate_volname);
-# 'all' is the CLI's word for "every volume" (volume get all, volume status all).
+# The one volume-name rule of the collection (modules, and the roles through the test plugin
+# vmstorage.gluster.volume_name). gluster's CLI (cli_validate_volname in cli/src/cli-cmd-parser.c)
+# takes letters, digits, '-' and '_', not a leading '-', and none of its reserved words ('all' is
+# "every volume" in volume get/status all; the others are volfile or snapshot config words).
+# Stricter than gluster on purpose: at most 64 characters (gluster: 256) since the name also names
+# the thin LV, btrfs label and mount point, and the reserved words in any case.
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 VOLUME_NAME_MAX = 64
-RESERVED_NAMES = ("all",)
+RESERVED_NAMES = ("volume", "type", "subvolumes", "option", "end-volume", "all", "volume_not_in_ring", "description",
+                  "force", "snap-max-hard-limit", "snap-max-soft-limit", "auto-delete", "activate-on-create")
+VOLUME_NAME_RULE = ("up to %d letters, digits, '-' and '_', not starting with '-' and not one of gluster's reserved words "
+                    "(%s)" % (VOLUME_NAME_MAX, ", ".join(RESERVED_NAMES)))
 # A host name or IPv4/IPv6 literal: no spaces, no ':' (the brick separator), no shell specials.
 BRICK_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 BRICK_PATH = re.compile(r"^/[A-Za-z0-9._/+@=-]*$")
@@ -622,15 +629,17 @@ def local_online_brick(runner, volume_name):
 
 # ---------------------------------------------------------------- plan (pure)
 
-def valid_volume_name(name):
-    return bool(VOLUME_NAME.match(name or "")) and len(name) <= VOLUME_NAME_MAX and name.lower() not in RESERVED_NAMES
+def valid_volume_name(name: t.Any) -> bool:
+    """Whether ``name`` is a volume name by the collection's one rule (see VOLUME_NAME above)."""
+    return (isinstance(name, str) and bool(VOLUME_NAME.match(name)) and len(name) <= VOLUME_NAME_MAX
+            and name.lower() not in RESERVED_NAMES)
 
 
 def _check_request(params, bricks):
     name = params["name"]
     if not valid_volume_name(name):
         raise Refusal("invalid volume name", repr(name), "a volume name",
-                      "Use up to %d letters, digits, '-' and '_', not starting with '-' and not 'all'." % VOLUME_NAME_MAX)
+                      "Use %s." % VOLUME_NAME_RULE)
     if params["state"] == "absent":
         return
     replica = params["replica"]

@@ -55,7 +55,7 @@ import struct
 import tempfile
 import time
 
-from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import local_online_brick
+from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import VOLUME_NAME_RULE, local_online_brick, valid_volume_name
 from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, kind_in, kind_of, walk_directories
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
@@ -77,8 +77,6 @@ PREALLOCATION_BY_FORMAT = {
     "raw": ("off", "falloc", "full"),
     "qed": (),
 }
-# gluster volume names: letters, digits, '-' and '_' (glusterd refuses anything else).
-VOLUME_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Host names and IPv4 addresses; ':' and ',' would break the mount's backup-volfile-servers list.
 SERVER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 # One part of an image path. The path goes into gluster:// URIs, qemu's json: filename and option
@@ -122,10 +120,10 @@ class Request:
         return size
 
     def _check(self):
-        if not VOLUME_NAME.match(self.volume):
+        if not valid_volume_name(self.volume):
             raise Refusal(
                 "invalid volume name", repr(self.volume), "a gluster volume name",
-                "Use the volume's name as `gluster volume list` shows it (letters, digits, '-', '_').",
+                "Use the volume's name as `gluster volume list` shows it (%s)." % VOLUME_NAME_RULE,
             )
         self._check_path()
         if not self.servers:
