@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import copy
 import errno
-import grp
 import os
-import pwd
 import stat
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
+from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
 from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, walk_directories
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
@@ -238,13 +237,10 @@ def brick_dir_link_refusal(brick_path, link, remedy_prefix=""):
                    "wherever it points.")
 
 
-def _lookup_id(name, database):
-    if name is None:
-        return None
-    if str(name).isdigit():
-        return int(name)
+def _lookup_id(name, lookup):
+    """The id of an owner or group (_ids), -1 for a name the node does not know (plan() refuses it)."""
     try:
-        return database(str(name))[2]
+        return lookup(name)
     except KeyError:
         return -1
 
@@ -318,8 +314,8 @@ def observe(runner, params):
     if params["state"] == "present":
         fields["records"] = _blockdev.scan(runner)
         fields["fstab_targets"] = dict((entry.index, _resolve_spec(entry, fields["records"])) for entry in fields["fstab"].entries)
-        fields["owner_uid"] = _lookup_id(params.get("owner"), pwd.getpwnam)
-        fields["group_gid"] = _lookup_id(params.get("group"), grp.getgrnam)
+        fields["owner_uid"] = _lookup_id(params.get("owner"), uid_of)
+        fields["group_gid"] = _lookup_id(params.get("group"), gid_of)
     state = BrickState(**fields)
     if state.mounted_here and is_subdirectory(params.get("brick_dir")):
         state.brick = read_brick_path(path, params["brick_dir"])

@@ -19,10 +19,12 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 import socket
-import time
 import xml.etree.ElementTree as ET
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
+    BRICK_SETTLE_TIME, GLUSTERD_PORT, POLL_INTERVAL, PORT_PROBE_TIMEOUT)
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 
 GROUPS_DIR = "/var/lib/glusterd/groups"
@@ -39,10 +41,6 @@ PEER_SILENT_HINT = "A peer did not answer glusterd in time"
 # "no element found").
 TRANSIENT = (GLUSTERD_DOWN, "Another transaction is in progress", "Locking failed", PEER_SILENT, "no element found",
              "no output")
-POLL_INTERVAL = 1.0
-# Right after glusterd (re)starts, its bricks (Debian's unit stops them with it: KillMode=control-group)
-# and its peer connections come back within ~3 s (lab); a brick still offline after this is down.
-BRICK_SETTLE_TIME = 10.0
 # A cluster change that failed only because another transaction held the cluster lock: it failed
 # before its staging phase, so nothing changed and a retry is safe. (A staging failure is never
 # retried: glusterd may already have marked brick directories with the new volume's id.)
@@ -63,9 +61,6 @@ VOLUME_NAME_RULE = ("up to %d letters, digits, '-' and '_', not starting with '-
 # A host name or IPv4/IPv6 literal: no spaces, no ':' (the brick separator), no shell specials.
 BRICK_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 BRICK_PATH = re.compile(r"^/[A-Za-z0-9._/+@=-]*$")
-# glusterd's port: a host that must be probed into the pool has to answer there (asked before any probe).
-GLUSTERD_PORT = 24007
-PORT_PROBE_TIMEOUT = 3.0
 # A help-xml default that says the option takes a number, size or percentage ("16", "64MB", "10%", "-1").
 # "0" and "1" say nothing: gluster writes some booleans so (transport.keepalive).
 NUMERIC_DEFAULT = re.compile(r"^-?\d+(\.\d+)?([KMGTP]?B|%)?$", re.IGNORECASE)
@@ -425,26 +420,30 @@ def _query(runner, deadline, *args, fresh=False):
     lab under load: rc 0 and an empty stdout). ``fresh`` asks glusterd again even when this run asked
     the same before (polling)."""
     argv = gluster_argv("--xml", *args)
-    while True:
+
+    def attempt():
         if fresh:
             runner.forget(argv)
         result = runner.read(argv, check=False)
         try:
             cli_output(result.stdout)
             if result.rc == 0:
-                return result.stdout
-            problem = result.stderr or "exit code %s" % result.rc
+                return result, None
+            return result, result.stderr or "exit code %s" % result.rc
         except (ValueError, ET.ParseError) as exc:
             runner.forget(argv)
-            problem = "%s %s" % (result.stdout.strip() or result.stderr.strip() or "no output", exc)
-        if not any(word in problem for word in TRANSIENT) or time.monotonic() >= deadline:
-            error = CommandError(result.argv, result.rc, result.stdout, problem)
-            if GLUSTERD_DOWN in problem:
-                raise GlusterError(error, GLUSTERD_HINT)
-            if PEER_SILENT in problem:
-                raise GlusterError(error, _silent_peer_hint(runner))
-            raise error
-        time.sleep(POLL_INTERVAL)
+            return result, "%s %s" % (result.stdout.strip() or result.stderr.strip() or "no output", exc)
+
+    result, problem = retry(attempt, lambda outcome: outcome[1] is not None and any(word in outcome[1] for word in TRANSIENT),
+                            deadline, POLL_INTERVAL)
+    if problem is None:
+        return result.stdout
+    error = CommandError(result.argv, result.rc, result.stdout, problem)
+    if GLUSTERD_DOWN in problem:
+        raise GlusterError(error, GLUSTERD_HINT)
+    if PEER_SILENT in problem:
+        raise GlusterError(error, _silent_peer_hint(runner))
+    raise error
 
 
 def _silent_peer_hint(runner):
@@ -504,7 +503,7 @@ def _read_groups(names):
 
 
 def observe(runner, params):
-    deadline = time.monotonic() + params["peer_timeout"]
+    deadline = Deadline("peer_timeout", params["peer_timeout"])
     peers = parse_pool(_query(runner, deadline, "pool", "list"))
     if not valid_volume_name(params["name"]):
         # plan() refuses it; never hand such a string to the CLI.
@@ -553,10 +552,13 @@ def _observe_bricks(runner, volume, peers, deadline):
     run just after a glusterd restart would otherwise find bricks and peers down that come back
     by themselves a moment later.
     """
-    started = time.monotonic()
-    settle = min(deadline, started + BRICK_SETTLE_TIME)
-    fresh = False
-    while True:
+    settle = Deadline("brick settle", BRICK_SETTLE_TIME, within=deadline)
+    seen = {"peers": peers}
+
+    def attempt():
+        fresh = volume.settle is not None
+        if fresh:
+            seen["peers"] = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
         status = _query(runner, deadline, "volume", "status", "all", fresh=fresh)
         online, portless = parse_brick_status(status), parse_portless_bricks(status)
         for brick in volume.bricks:
@@ -564,12 +566,11 @@ def _observe_bricks(runner, volume, peers, deadline):
             brick.portless_pid = portless.get((brick.uuid, brick.path))
         if volume.settle is None:
             volume.settle = {"offline_at_first_look": [brick.spec for brick in volume.bricks if not brick.online]}
-        if all(brick.online for brick in volume.bricks) or time.monotonic() >= settle:
-            volume.settle["waited"] = round(time.monotonic() - started, 1)
-            return peers
-        time.sleep(POLL_INTERVAL)
-        fresh = True
-        peers = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
+        return volume.bricks
+
+    retry(attempt, lambda bricks: not all(brick.online for brick in bricks), settle, POLL_INTERVAL)
+    volume.settle["waited"] = round(settle.elapsed(), 1)
+    return seen["peers"]
 
 
 def _observe_new_bricks(state, params):
@@ -617,10 +618,10 @@ def local_online_brick(runner, volume_name):
     For readers that may look at the brick directly (qemu_gluster_image's quick look); two
     questions to glusterd that runner.read answers once per module run.
     """
-    volume = parse_volumes(_query(runner, time.monotonic(), "volume", "info")).get(volume_name)
+    volume = parse_volumes(_query(runner, Deadline("no wait", 0), "volume", "info")).get(volume_name)
     if volume is None or not volume.started:
         return None
-    online = parse_brick_status(_query(runner, time.monotonic(), "volume", "status", "all"))
+    online = parse_brick_status(_query(runner, Deadline("no wait", 0), "volume", "status", "all"))
     for brick in volume.bricks:
         if online.get((brick.uuid, brick.path)) and _is_this_node(_host_names(brick.host)):
             return brick
@@ -902,22 +903,23 @@ def _wait_for_peers(runner, state, bricks, deadline, purpose):
     """
     all_hosts = list(dict.fromkeys(brick.host for brick in bricks))
     hosts = [host for host in all_hosts if host not in state.local_hosts]
-    while True:
+
+    def attempt():
         peers = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
         waiting = _not_ready_in(state, peers, hosts)
         for remote in [] if waiting else hosts:
             remote_peers = parse_pool(_query(runner, deadline, "--remote-host=%s" % remote, "pool", "list", fresh=True))
             others = [host for host in all_hosts if not state.same_host(host, remote)]
             waiting += ["%s (as %s sees it)" % (host, remote) for host in _not_ready_in(state, remote_peers, others)]
-        if not waiting:
-            return
-        if time.monotonic() >= deadline:
-            seen = "; ".join("%s: %s, %s" % ("/".join(peer.hostnames), peer.state, "connected" if peer.connected else "disconnected")
-                             for peer in peers if not peer.is_self)
-            raise PeersNotReady("peers %s not connected and in the cluster by the deadline: found pool %s; asked for %s. "
-                                "Check that glusterd runs there (`systemctl start glusterd`) and that port %d is reachable; "
-                                "raise peer_timeout for slow nodes." % (", ".join(waiting), seen or "empty", purpose, GLUSTERD_PORT))
-        time.sleep(POLL_INTERVAL)
+        return peers, waiting
+
+    peers, waiting = retry(attempt, lambda outcome: bool(outcome[1]), deadline, POLL_INTERVAL)
+    if waiting:
+        seen = "; ".join("%s: %s, %s" % ("/".join(peer.hostnames), peer.state, "connected" if peer.connected else "disconnected")
+                         for peer in peers if not peer.is_self)
+        raise PeersNotReady("peers %s not connected and in the cluster by the deadline: found pool %s; asked for %s. "
+                            "Check that glusterd runs there (`systemctl start glusterd`) and that port %d is reachable; "
+                            "raise peer_timeout for slow nodes." % (", ".join(waiting), seen or "empty", purpose, GLUSTERD_PORT))
 
 
 def _explained(err, action):
@@ -933,7 +935,7 @@ def _explained(err, action):
 
 
 def apply(runner, state, params, actions):
-    deadline = time.monotonic() + params["peer_timeout"]
+    deadline = Deadline("peer_timeout", params["peer_timeout"])
     bricks = wanted_bricks(params) if params["state"] != "absent" else []
     peers_checked = False
     for action in actions:
@@ -948,14 +950,11 @@ def apply(runner, state, params, actions):
 
 def _run_change(runner, argv, deadline):
     """Run a cluster change, retried until ``deadline`` while another transaction holds the cluster lock."""
-    while True:
-        result = runner.run(argv, check=False)
-        if result.rc == 0:
-            return
-        answer = result.stderr + result.stdout
-        if not any(needle in answer for needle in CLUSTER_LOCK_BUSY) or time.monotonic() >= deadline:
-            raise CommandError(result.argv, result.rc, result.stdout, result.stderr)
-        time.sleep(POLL_INTERVAL)
+    result = retry(lambda: runner.run(argv, check=False),
+                   lambda result: result.rc != 0 and any(needle in result.stderr + result.stdout for needle in CLUSTER_LOCK_BUSY),
+                   deadline, POLL_INTERVAL)
+    if result.rc != 0:
+        raise CommandError(result.argv, result.rc, result.stdout, result.stderr)
 
 
 # ---------------------------------------------------------------- report

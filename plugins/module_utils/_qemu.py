@@ -43,34 +43,31 @@ the one every action and refusal is based on.
 from __future__ import annotations
 
 import errno
-import grp
 import json
 import os
-import pwd
 import re
 import secrets
 import socket
 import stat
 import struct
 import tempfile
-import time
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
+    GLUSTERD_PORT, MOUNT_RETRY_INTERVAL, MOUNT_SETTLE_TIME, PORT_PROBE_TIMEOUT)
 from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import VOLUME_NAME_RULE, local_online_brick, valid_volume_name
 from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, kind_in, kind_of, walk_directories
+from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
 
-DEFAULT_PORT = 24007
 SECTOR_SIZE = 512
 PARTIAL_SUFFIX = ".vmstorage-partial"
-PROBE_TIMEOUT = 3.0
 # Right after glusterd (re)starts (Debian's unit restarts the bricks with it), a client mount finds the
-# bricks down or their ports not yet known to glusterd, and the client log says so. The lab saw a play
-# run just after a restart of every glusterd fail on it; the mount is tried again for this long.
+# bricks down or their ports not yet known to glusterd, and the client log says so: tried again for
+# MOUNT_SETTLE_TIME (_constants).
 BRICKS_STARTING = ("failed to get the port number for remote subvolume", "All subvolumes are down")
-MOUNT_SETTLE_TIME = 20.0
-MOUNT_RETRY_INTERVAL = 1.0
 # Which preallocation modes qemu-img accepts per image format (qed has none).
 PREALLOCATION_BY_FORMAT = {
     "qcow2": ("off", "metadata", "falloc", "full"),
@@ -281,7 +278,7 @@ def resolve_access(request, state):
 
 
 def gluster_uri(request, server, path):
-    port = "" if request.port == DEFAULT_PORT else ":%d" % request.port
+    port = "" if request.port == GLUSTERD_PORT else ":%d" % request.port
     return "gluster://%s%s/%s/%s" % (server, port, request.volume, path)
 
 
@@ -526,19 +523,11 @@ def _diff_view(summary):
     return {key: summary[key] for key in ("exists", "format", "virtual_size")}
 
 
-def _resolve_id(name, lookup, attribute):
-    if name is None:
-        return None
-    if name.isdigit():
-        return int(name)
-    return getattr(lookup(name), attribute)
-
-
 def first_answering_server(request):
     """The first server accepting a TCP connection on the glusterd port (gluster:// URIs take one)."""
     for server in request.servers:
         try:
-            with socket.create_connection((server, request.port), timeout=PROBE_TIMEOUT):
+            with socket.create_connection((server, request.port), timeout=PORT_PROBE_TIMEOUT):
                 return server
         except OSError:
             continue
@@ -622,8 +611,8 @@ def _observe_source(runner, request, state):
 
 def _observe_ids(request, state):
     try:
-        state.wanted_uid = _resolve_id(request.owner, pwd.getpwnam, "pw_uid")
-        state.wanted_gid = _resolve_id(request.group, grp.getgrnam, "gr_gid")
+        state.wanted_uid = uid_of(request.owner)
+        state.wanted_gid = gid_of(request.group)
     except KeyError as exc:
         state.id_error = "no such user or group on this node: %s" % exc
 
@@ -746,20 +735,16 @@ class VolumeSession:
         options = ["log-file=%s" % self.log_path]
         if len(request.servers) > 1:
             options.append("backup-volfile-servers=%s" % ":".join(request.servers[1:]))
-        if request.port != DEFAULT_PORT:
+        if request.port != GLUSTERD_PORT:
             options.append("server-port=%d" % request.port)
         if self.read_only:
             options.append("ro")
         source = "%s:/%s" % (request.servers[0], request.volume)
-        deadline = time.monotonic() + MOUNT_SETTLE_TIME
-        while True:
-            error = self._try_mount(runner, options, source)
-            if error is None:
-                self.mounted = True
-                return None
-            if not any(needle in error for needle in BRICKS_STARTING) or time.monotonic() >= deadline:
-                return error
-            time.sleep(MOUNT_RETRY_INTERVAL)
+        error = retry(lambda: self._try_mount(runner, options, source),
+                      lambda error: error is not None and any(needle in error for needle in BRICKS_STARTING),
+                      Deadline("mount settle", MOUNT_SETTLE_TIME), MOUNT_RETRY_INTERVAL)
+        self.mounted = error is None
+        return error
 
     def _try_mount(self, runner, options, source):
         """One mount attempt with a fresh client log; its error text, or None when mounted."""
