@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """A btrfs brick: the filesystem on a device, its fstab line, its live mount, its brick directory.
 
 observe() reads the node (blkid, wipefs, the device's first MiB, /etc/fstab, /proc/self/mountinfo,
@@ -15,6 +18,7 @@ import copy
 import errno
 import os
 import stat
+from enum import Enum
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
@@ -22,6 +26,23 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size
+
+
+class Kind(str, Enum):
+    """What an Action of the btrfs brick domain does: apply() runs it and check mode's prediction reads it,
+    so both name it by this one type (a str, so results and tests compare it with plain strings)."""
+
+    WIPE = "wipe"
+    MKFS = "mkfs"
+    RELABEL = "relabel"
+    MKDIR = "mkdir"
+    FSTAB = "fstab"
+    MOUNT = "mount"
+    REMOUNT = "remount"
+    GROW = "grow"
+    UMOUNT = "umount"
+    BRICK_DIR = "brick_dir"
+
 
 FSTYPE = "btrfs"
 DEFAULT_MOUNT_OPTIONS = ["nodatacow", "autodefrag"]
@@ -437,10 +458,10 @@ def _filesystem_actions(state, params):
     if device.fstype == FSTYPE and not device.ambivalent and device.label == label:
         return [], False
     if device.fstype == FSTYPE and not device.ambivalent and state.mounted_here and state.fs_has_data is False:
-        return [Action("relabel", "relabel btrfs on %s from %r to %r" % (device.path, device.label, label),
+        return [Action(Kind.RELABEL, "relabel btrfs on %s from %r to %r" % (device.path, device.label, label),
                        ["btrfs", "filesystem", "label", path, label])], False
     if device.blank:
-        return [Action("mkfs", "create btrfs labelled %r on %s" % (label, device.path),
+        return [Action(Kind.MKFS, "create btrfs labelled %r on %s" % (label, device.path),
                        ["mkfs.btrfs", "-L", label, device.path])], True
     found = "%s holds %s" % (params["device"], device.describe())
     if not params["force_format"]:
@@ -455,8 +476,8 @@ def _filesystem_actions(state, params):
         raise Refusal("will not format a device in use", found,  # describe() names the holders
                       "force_format", "Release it first (deactivate or remove what is stacked on it).")
     return [
-        Action("wipe", "erase every signature on %s (%s)" % (device.path, device.describe()), ["wipefs", "--all", device.path]),
-        Action("mkfs", "create btrfs labelled %r on %s (forced)" % (label, device.path),
+        Action(Kind.WIPE, "erase every signature on %s (%s)" % (device.path, device.describe()), ["wipefs", "--all", device.path]),
+        Action(Kind.MKFS, "create btrfs labelled %r on %s (forced)" % (label, device.path),
                ["mkfs.btrfs", "-f", "-L", label, device.path]),
     ], True
 
@@ -465,7 +486,7 @@ def _brick_dir_action(state, params):
     brick_path = brick_path_of(params)
     uid, gid, mode = state.owner_uid, state.group_gid, parse_mode(params.get("mode"))
     if not state.mounted_here:
-        return [Action("brick_dir", "ensure brick directory %s once mounted" % brick_path, path=brick_path, uid=uid, gid=gid, mode=mode)]
+        return [Action(Kind.BRICK_DIR, "ensure brick directory %s once mounted" % brick_path, path=brick_path, uid=uid, gid=gid, mode=mode)]
     brick = state.brick
     if brick.kind == "symlink":
         raise brick_dir_link_refusal(brick_path, brick.link)
@@ -480,7 +501,7 @@ def _brick_dir_action(state, params):
         changes.append("mode %04o" % mode)
     if not changes:
         return []
-    return [Action("brick_dir", "brick directory %s: %s" % (brick_path, ", ".join(changes)), path=brick_path, uid=uid, gid=gid, mode=mode)]
+    return [Action(Kind.BRICK_DIR, "brick directory %s: %s" % (brick_path, ", ".join(changes)), path=brick_path, uid=uid, gid=gid, mode=mode)]
 
 
 def _plan_present(state, params):
@@ -498,7 +519,7 @@ def _plan_present(state, params):
     if point.kind == "other":
         raise Refusal("mount point exists and is not a directory", path, "a directory", "Move it away or choose another path.")
     if point.kind == "missing":
-        actions.append(Action("mkdir", "create mount point %s" % path, path=path))
+        actions.append(Action(Kind.MKDIR, "create mount point %s" % path, path=path))
     elif not state.mount and point.entries:
         raise Refusal(
             "mount point is not empty", "%s holds %s" % (path, ", ".join(point.entries[:5])), "mount %s there" % params["device"],
@@ -509,11 +530,11 @@ def _plan_present(state, params):
     current = state.fstab.entries_for(path)
     if spec is None or not current or current[0].render() != entry.render():
         actions.append(Action(
-            "fstab", "set fstab line: %s" % entry.render(), path=path, entry=entry, uuid_from=params["device"] if spec is None else None,
+            Kind.FSTAB, "set fstab line: %s" % entry.render(), path=path, entry=entry, uuid_from=params["device"] if spec is None else None,
         ))
 
     if not state.mounted_here:
-        actions.append(Action("mount", "mount %s" % path, ["mount", path]))
+        actions.append(Action(Kind.MOUNT, "mount %s" % path, ["mount", path]))
     else:
         drift = option_drift(params["mount_options"], state.mount.options)
         if drift.unchangeable:
@@ -526,7 +547,7 @@ def _plan_present(state, params):
             # merging them with the live ones (a merged "noatime,relatime" would keep noatime).
             wanted = kernel_options(params["mount_options"])
             options = wanted + [off for off in drift.remount if off not in wanted]
-            actions.append(Action("remount", "remount %s to apply %s" % (path, ",".join(drift.remount)),
+            actions.append(Action(Kind.REMOUNT, "remount %s to apply %s" % (path, ",".join(drift.remount)),
                                   ["mount", "-o", ",".join(["remount"] + options), state.device.path, path],
                                   requested=list(params["mount_options"]), changes=drift.remount))
     return actions + _grow_action(state, params, new_fs) + _brick_dir_action(state, params)
@@ -558,7 +579,7 @@ def _grow_action(state, params, new_fs):
     if usable == fs_bytes:
         return []
     path = os.path.normpath(params["path"])
-    return [Action("grow", "grow btrfs on %s from %s to %s" % (state.device.path, format_size(fs_bytes), format_size(usable)),
+    return [Action(Kind.GROW, "grow btrfs on %s from %s to %s" % (state.device.path, format_size(fs_bytes), format_size(usable)),
                    ["btrfs", "filesystem", "resize", "max", path])]
 
 
@@ -574,7 +595,7 @@ def _plan_removal(state, params):
                           "%s on %s" % (params["device"], path), "Check device and path.")
     actions = []
     if state.mount is not None:
-        actions.append(Action("umount", "unmount %s" % path, ["umount", path]))
+        actions.append(Action(Kind.UMOUNT, "unmount %s" % path, ["umount", path]))
     if params["state"] == "absent":
         entries = state.fstab.entries_for(path)
         foreign = [entry.render() for entry in entries if entry.vfstype != FSTYPE]
@@ -582,7 +603,7 @@ def _plan_removal(state, params):
             raise Refusal("fstab mounts something else than btrfs there", "; ".join(foreign), "remove a btrfs brick line",
                           "Check path.")
         if entries:
-            actions.append(Action("fstab", "remove fstab line: %s" % "; ".join(entry.render() for entry in entries),
+            actions.append(Action(Kind.FSTAB, "remove fstab line: %s" % "; ".join(entry.render() for entry in entries),
                                   path=path, entry=None, uuid_from=None))
     return actions
 
@@ -645,15 +666,15 @@ def _check_remount(action):
 
 def apply(runner, state, params, actions):
     for action in actions:
-        if action.kind == "fstab":
+        if action.kind == Kind.FSTAB:
             _apply_fstab(runner, action)
-        elif action.kind == "mkdir":
+        elif action.kind == Kind.MKDIR:
             os.makedirs(action.params["path"], 0o755)
-        elif action.kind == "brick_dir":
+        elif action.kind == Kind.BRICK_DIR:
             _apply_brick_dir(action, os.path.normpath(params["path"]), params["brick_dir"])
         else:
             runner.run(action.argv)
-            if action.kind == "remount":
+            if action.kind == Kind.REMOUNT:
                 _check_remount(action)
 
 
@@ -678,19 +699,19 @@ def _predict(before, params, actions):
     fstab_text = before.fstab.text
     facts = _facts(before, fstab_text, path)
     for action in actions:
-        if action.kind == "fstab":
+        if action.kind == Kind.FSTAB:
             fstab_text = _predicted_fstab(before.fstab, action)
             entries = _fstab.FstabTable(fstab_text).entries_for(path)
             facts["fstab_line"] = entries[0].render() if entries else None
-        elif action.kind in ("mkfs", "relabel"):
+        elif action.kind in (Kind.MKFS, Kind.RELABEL):
             facts.update(label=params["label"], fstype=FSTYPE)
-            if action.kind == "mkfs":
+            if action.kind == Kind.MKFS:
                 facts["uuid"] = None
-        elif action.kind == "mount":
+        elif action.kind == Kind.MOUNT:
             facts.update(mounted=True, mount_options=kernel_options(params["mount_options"]))
-        elif action.kind == "remount":
+        elif action.kind == Kind.REMOUNT:
             facts["mount_options"] = options_after_remount(facts["mount_options"], action.params["changes"])
-        elif action.kind == "umount":
+        elif action.kind == Kind.UMOUNT:
             facts.update(mounted=False, mount_options=[])
     return facts, fstab_text
 

@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """GlusterFS trusted pool and replica volumes: observe, plan, apply.
 
 observe() reads the pool, the volume and its options with ``gluster --xml`` (LANG=C through the
@@ -20,12 +23,28 @@ import typing as t
 from dataclasses import dataclass, field
 import socket
 import xml.etree.ElementTree as ET
+from enum import Enum
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
     BRICK_SETTLE_TIME, GLUSTERD_PORT, POLL_INTERVAL, PORT_PROBE_TIMEOUT)
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+
+
+class Kind(str, Enum):
+    """What an Action of the gluster volume domain does: apply() runs it and check mode's prediction reads it,
+    so both name it by this one type (a str, so results and tests compare it with plain strings)."""
+
+    PROBE = "probe"
+    CREATE = "create"
+    ADD_BRICK = "add_brick"
+    SET_OPTIONS = "set_options"
+    START = "start"
+    STOP = "stop"
+    DELETE = "delete"
+    START_BRICKS = "start_bricks"
+
 
 GROUPS_DIR = "/var/lib/glusterd/groups"
 PEER_IN_CLUSTER = "Peer in Cluster"
@@ -809,7 +828,7 @@ def _brick_start_action(state, name):
     if not down:
         return []
     specs = [brick.spec for brick in down]
-    return [Action("start_bricks", "start the offline bricks of %s: %s" % (name, " ".join(specs)),
+    return [Action(Kind.START_BRICKS, "start the offline bricks of %s: %s" % (name, " ".join(specs)),
                    gluster_argv("volume", "start", name, "force"), bricks=specs)]
 
 
@@ -819,7 +838,7 @@ def _probe_actions(state, bricks):
         if host in state.local_hosts:
             continue
         if not _known_peer(state, host):
-            actions.append(Action("probe", "probe peer %s" % host, gluster_argv("peer", "probe", host), host=host))
+            actions.append(Action(Kind.PROBE, "probe peer %s" % host, gluster_argv("peer", "probe", host), host=host))
     return actions
 
 
@@ -835,7 +854,7 @@ def _option_action(volume_name, state, wanted):
     for key, value in changes:
         argv += [key, value]
         described.append("%s=%s (was %s)" % (key, value, current[key]) if key in current else "%s=%s" % (key, value))
-    return [Action("set_options", "set options on %s: %s" % (volume_name, ", ".join(described)), argv,
+    return [Action(Kind.SET_OPTIONS, "set options on %s: %s" % (volume_name, ", ".join(described)), argv,
                    keys=[key for key, _value in changes])]
 
 
@@ -852,8 +871,8 @@ def plan(state, params):
     if params["state"] == "absent":
         if volume is None:
             return []
-        actions = [Action("stop", "stop volume %s" % name, gluster_argv("volume", "stop", name))] if volume.started else []
-        return actions + [Action("delete", "delete volume %s (brick directories and their data stay)" % name,
+        actions = [Action(Kind.STOP, "stop volume %s" % name, gluster_argv("volume", "stop", name))] if volume.started else []
+        return actions + [Action(Kind.DELETE, "delete volume %s (brick directories and their data stay)" % name,
                                  gluster_argv("volume", "delete", name))]
     _check_replica_sets(state, bricks, params["replica"])
     wanted = wanted_options(state.groups, params, new_volume=volume is None)
@@ -864,20 +883,20 @@ def plan(state, params):
     started = volume is not None and volume.started
     if volume is None:
         not_there_yet = _check_local_brick_paths(state, name, bricks)
-        actions.append(Action("create", "create volume %s: replica %d%s, bricks %s" % (
+        actions.append(Action(Kind.CREATE, "create volume %s: replica %d%s, bricks %s" % (
             name, params["replica"], " arbiter 1" if params["arbiter"] else "", " ".join(brick.spec for brick in bricks)),
             gluster_argv("volume", "create", name, *_layout_argv(params, bricks))))
     else:
         new_bricks = _brick_growth(state, volume, bricks, params)
         not_there_yet = _check_local_brick_paths(state, name, new_bricks)
         if new_bricks:
-            actions.append(Action("add_brick", "add bricks to %s: %s" % (name, " ".join(brick.spec for brick in new_bricks)),
+            actions.append(Action(Kind.ADD_BRICK, "add bricks to %s: %s" % (name, " ".join(brick.spec for brick in new_bricks)),
                                   gluster_argv("volume", "add-brick", name, *_layout_argv(params, new_bricks))))
     actions += _option_action(name, state, wanted)
     if params["state"] == "started" and not started:
-        actions.append(Action("start", "start volume %s" % name, gluster_argv("volume", "start", name)))
+        actions.append(Action(Kind.START, "start volume %s" % name, gluster_argv("volume", "start", name)))
     elif params["state"] == "stopped" and started:
-        actions.append(Action("stop", "stop volume %s" % name, gluster_argv("volume", "stop", name)))
+        actions.append(Action(Kind.STOP, "stop volume %s" % name, gluster_argv("volume", "stop", name)))
     elif params["state"] == "started":
         actions += _brick_start_action(state, name)
     if not_there_yet:
@@ -923,7 +942,7 @@ def _wait_for_peers(runner, state, bricks, deadline, purpose):
 
 
 def _explained(err, action):
-    if action.kind == "set_options":
+    if action.kind == Kind.SET_OPTIONS:
         # Proven in the lab: a bad value anywhere in one `volume set` leaves every key of it unchanged.
         return GlusterError(err, "gluster checks every value of one `volume set` before it changes any, so none of %s "
                             "changed. Fix the value (see `gluster volume set help`)." % ", ".join(action.params["keys"]))
@@ -939,7 +958,7 @@ def apply(runner, state, params, actions):
     bricks = wanted_bricks(params) if params["state"] != "absent" else []
     peers_checked = False
     for action in actions:
-        if action.kind in ("create", "add_brick") and not peers_checked:
+        if action.kind in (Kind.CREATE, Kind.ADD_BRICK) and not peers_checked:
             _wait_for_peers(runner, state, bricks, deadline, action.summary)
             peers_checked = True
         try:
@@ -977,7 +996,7 @@ def _predicted_view(state, params, actions, keys):
         return _view(None, None, keys)
     view = _view(state.volume, state.options, keys)
     wanted = wanted_options(state.groups, params, new_volume=state.volume is None)
-    if any(action.kind == "set_options" for action in actions):
+    if any(action.kind == Kind.SET_OPTIONS for action in actions):
         view["options"] = {key: wanted[key] for key in keys}
     view["bricks"] = [brick.spec for brick in wanted_bricks(params)] if state.volume is None else (
         view["bricks"] + [brick.spec for brick in _brick_growth(state, state.volume, wanted_bricks(params), params)])
@@ -985,7 +1004,7 @@ def _predicted_view(state, params, actions, keys):
         view["state"] = params["state"]
     elif state.volume is None:
         view["state"] = "stopped"  # gluster creates volumes stopped
-    started = [spec for action in actions if action.kind == "start_bricks" for spec in action.params["bricks"]]
+    started = [spec for action in actions if action.kind == Kind.START_BRICKS for spec in action.params["bricks"]]
     view["offline_bricks"] = [spec for spec in view["offline_bricks"] if spec not in started] if view["state"] == "started" else []
     return view
 
@@ -1047,7 +1066,7 @@ def report(runner, before, after, params, actions):
     open_warning = _open_volume_warning(before, params, keys)
     if open_warning:
         warnings.append(open_warning)
-    if any(action.kind == "add_brick" for action in actions):
+    if any(action.kind == Kind.ADD_BRICK for action in actions):
         warnings.append("bricks were added to %s; existing files stay where they are until you run "
                         "`gluster volume rebalance %s start`" % (params["name"], params["name"]))
     if warnings:

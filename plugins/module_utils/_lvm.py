@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """Thin LVM: observe a volume group, its thin pool and one thin LV; plan; apply.
 
 observe() reads ``vgs``/``lvs``/``pvs`` as JSON with exact byte sizes, probes the devices a
@@ -19,10 +22,26 @@ import os
 import re
 import stat
 from decimal import Decimal
+from enum import Enum
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
+
+
+class Kind(str, Enum):
+    """What an Action of the Thin LVM domain does: apply() runs it and check mode's prediction reads it,
+    so both name it by this one type (a str, so results and tests compare it with plain strings)."""
+
+    VG_CREATE = "vg_create"
+    POOL_CREATE = "pool_create"
+    POOL_EXTEND = "pool_extend"
+    POOL_METADATA_EXTEND = "pool_metadata_extend"
+    LV_CREATE = "lv_create"
+    LV_EXTEND = "lv_extend"
+    LV_ACTIVATE = "lv_activate"
+    LV_REMOVE = "lv_remove"
+
 
 REPORT_OPTIONS = ["--reportformat", "json", "--units", "b", "--nosuffix"]
 VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count"
@@ -336,7 +355,7 @@ def _plan_absent(state, request):
         )
     return [
         Action(
-            "lv_remove", "remove thin LV %s (%s)" % (request.lv_id, format_size(lv.size_bytes)),
+            Kind.LV_REMOVE, "remove thin LV %s (%s)" % (request.lv_id, format_size(lv.size_bytes)),
             # --yes answers only lvremove's "really remove active logical volume?" for this one LV.
             ["lvremove", "--yes", request.lv_id],
         )
@@ -354,7 +373,7 @@ def _plan_vg_create(state, request):
     for device in state.devices:
         _check_device_for_new_vg(device, request)
     return Action(
-        "vg_create", "create volume group %s on %s" % (request.vg, ", ".join(request.pvs)), ["vgcreate", request.vg] + request.pvs,
+        Kind.VG_CREATE, "create volume group %s on %s" % (request.vg, ", ".join(request.pvs)), ["vgcreate", request.vg] + request.pvs,
     )
 
 
@@ -403,7 +422,7 @@ def _plan_pool_create(state, request):
         argv += ["--poolmetadatasize", "%db" % request.metadata_bytes]
     if request.chunk_bytes is not None:
         argv += ["--chunksize", "%db" % request.chunk_bytes]
-    return Action("pool_create", "create thin pool %s (%s)" % (request.pool_id, request.pool_size.text), argv + [request.vg])
+    return Action(Kind.POOL_CREATE, "create thin pool %s (%s)" % (request.pool_id, request.pool_size.text), argv + [request.vg])
 
 
 def _plan_pool_growth(state, request, pool):
@@ -426,7 +445,7 @@ def _plan_pool_growth(state, request, pool):
             )
         actions.append(
             Action(
-                "pool_extend", "grow thin pool %s from %s to %s" % (request.pool_id, format_size(pool.size_bytes), format_size(extents * extent_bytes)),
+                Kind.POOL_EXTEND, "grow thin pool %s from %s to %s" % (request.pool_id, format_size(pool.size_bytes), format_size(extents * extent_bytes)),
                 ["lvextend", "--extents", str(extents), request.pool_id],
             )
         )
@@ -435,7 +454,7 @@ def _plan_pool_growth(state, request, pool):
         if target > pool.metadata_size_bytes:
             actions.append(
                 Action(
-                    "pool_metadata_extend",
+                    Kind.POOL_METADATA_EXTEND,
                     "grow the metadata of thin pool %s from %s to %s" % (request.pool_id, format_size(pool.metadata_size_bytes), format_size(target)),
                     ["lvextend", "--poolmetadatasize", "%db" % target, request.pool_id],
                 )
@@ -450,7 +469,7 @@ def _plan_lv(state, request):
     if lv is None:
         return [
             Action(
-                "lv_create", "create thin LV %s of %s in pool %s" % (request.lv_id, format_size(target), request.pool),
+                Kind.LV_CREATE, "create thin LV %s of %s in pool %s" % (request.lv_id, format_size(target), request.pool),
                 ["lvcreate", "--type", "thin", "--virtualsize", "%db" % request.size_bytes, "--thinpool", request.pool, "--name", request.name, request.vg],
             )
         ]
@@ -467,12 +486,12 @@ def _plan_lv(state, request):
     if target > lv.size_bytes:
         actions.append(
             Action(
-                "lv_extend", "grow thin LV %s from %s to %s" % (request.lv_id, format_size(lv.size_bytes), format_size(target)),
+                Kind.LV_EXTEND, "grow thin LV %s from %s to %s" % (request.lv_id, format_size(lv.size_bytes), format_size(target)),
                 ["lvextend", "--size", "%db" % target, request.lv_id],
             )
         )
     if not lv.active:
-        actions.append(Action("lv_activate", "activate thin LV %s" % request.lv_id, ["lvchange", "--activate", "y", request.lv_id]))
+        actions.append(Action(Kind.LV_ACTIVATE, "activate thin LV %s" % request.lv_id, ["lvchange", "--activate", "y", request.lv_id]))
     return actions
 
 
@@ -557,24 +576,24 @@ def predict(state, request, actions):
     view = describe(state, request)
     kinds = {action.kind: action for action in actions}
     extent_bytes = state.vg.extent_bytes if state.vg else DEFAULT_EXTENT_BYTES
-    if "vg_create" in kinds:
+    if Kind.VG_CREATE in kinds:
         view["vg"] = {"name": request.vg, "size_bytes": None, "free_bytes": None, "extent_size_bytes": None, "pvs": request.pvs}
-    if "pool_create" in kinds:
+    if Kind.POOL_CREATE in kinds:
         extents = request.pool_size.target_extents(extent_bytes)
         view["pool"] = {
             "name": request.pool, "size_bytes": extents * extent_bytes if extents is not None else None, "data_percent": 0.0,
             "metadata_percent": None, "metadata_size_bytes": request.metadata_bytes, "chunk_size_bytes": request.chunk_bytes, "zero": None,
             "virtual_allocated_bytes": 0, "overcommitted": False if extents is not None else None,
         }
-    if "pool_extend" in kinds:
+    if Kind.POOL_EXTEND in kinds:
         view["pool"]["size_bytes"] = request.pool_size.target_extents(extent_bytes) * extent_bytes
-    if "pool_metadata_extend" in kinds:
+    if Kind.POOL_METADATA_EXTEND in kinds:
         view["pool"]["metadata_size_bytes"] = _round_up(request.metadata_bytes, extent_bytes)
-    if "lv_remove" in kinds:
+    if Kind.LV_REMOVE in kinds:
         removed = view["lv"]["size_bytes"]
         view["lv"] = {}
         _account_pool(view["pool"], -removed)
-    if "lv_create" in kinds or "lv_extend" in kinds:
+    if Kind.LV_CREATE in kinds or Kind.LV_EXTEND in kinds:
         target = _round_up(request.size_bytes, extent_bytes)
         old = view["lv"].get("size_bytes", 0)
         view["lv"] = dict(view["lv"]) or {
@@ -583,7 +602,7 @@ def predict(state, request, actions):
         }
         view["lv"]["size_bytes"] = target
         _account_pool(view["pool"], target - old)
-    if "lv_activate" in kinds:
+    if Kind.LV_ACTIVATE in kinds:
         view["lv"]["active"] = True
     return view
 

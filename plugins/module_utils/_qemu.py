@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """VM disk images on gluster volumes: observe through a short-lived FUSE mount, plan, apply.
 
 Why a FUSE mount for everything but the creation itself: every gfapi open/close (``qemu-img info
@@ -51,6 +54,7 @@ import socket
 import stat
 import struct
 import tempfile
+from enum import Enum
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
     GLUSTERD_PORT, MOUNT_RETRY_INTERVAL, MOUNT_SETTLE_TIME, PORT_PROBE_TIMEOUT)
@@ -61,6 +65,19 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Act
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
+
+
+class Kind(str, Enum):
+    """What an Action of the image domain does: apply() runs it and check mode's prediction reads it,
+    so both name it by this one type (a str, so results and tests compare it with plain strings)."""
+
+    MKDIR = "mkdir"
+    CREATE = "create"
+    IMPORT = "import"
+    RESIZE = "resize"
+    CHOWN = "chown"
+    DELETE = "delete"
+
 
 SECTOR_SIZE = 512
 PARTIAL_SUFFIX = ".vmstorage-partial"
@@ -310,7 +327,7 @@ def libvirt_disk_xml(request):
 def _refuse_unusable(request, state):
     """Refusals that hold whatever the requested state: unreachable volume, odd path."""
     if state.mount_error is not None:
-        predicted = [] if request.state == "absent" else [Action("create", "create %s once volume %s exists" % (request.describe(), request.volume))]
+        predicted = [] if request.state == "absent" else [Action(Kind.CREATE, "create %s once volume %s exists" % (request.describe(), request.volume))]
         raise MissingPrerequisite(
             "cannot mount the volume", state.mount_error, "volume %s from %s" % (request.volume, ", ".join(request.servers)),
             "Check that the volume exists and is started (`gluster volume info %s`), that a listed server runs glusterd, "
@@ -343,7 +360,7 @@ def _plan_absent(request, state):
             "will not delete an image without allow_delete", state.image.describe() + " at %s/%s" % (request.volume, request.path),
             "state=absent", "Set allow_delete: true to delete it; its data is lost for good.",
         )
-    return [Action("delete", "delete %s at %s/%s" % (state.image.describe(), request.volume, request.path), path=request.path)]
+    return [Action(Kind.DELETE, "delete %s at %s/%s" % (state.image.describe(), request.volume, request.path), path=request.path)]
 
 
 def _refuse_mismatch(request, state):
@@ -374,7 +391,7 @@ def _plan_resize(request, current_size):
     if request.preallocation not in (None, "off"):
         argv.append("--preallocation=%s" % request.preallocation)
     return [Action(
-        "resize", "grow %s/%s from %s to %s" % (request.volume, request.path, format_size(current_size), format_size(request.size)),
+        Kind.RESIZE, "grow %s/%s from %s to %s" % (request.volume, request.path, format_size(current_size), format_size(request.size)),
         argv, tail=[str(request.size)],
     )]
 
@@ -389,7 +406,7 @@ def _plan_ownership(request, state):
     gid = state.wanted_gid if state.wanted_gid is not None and state.wanted_gid != state.gid else -1
     if uid == -1 and gid == -1:
         return []
-    return [Action("chown", "set owner of %s/%s to %s:%s" % (request.volume, request.path, request.owner or "-", request.group or "-"), uid=uid, gid=gid)]
+    return [Action(Kind.CHOWN, "set owner of %s/%s to %s:%s" % (request.volume, request.path, request.owner or "-", request.group or "-"), uid=uid, gid=gid)]
 
 
 def _plan_new_image(request, state, access):
@@ -408,12 +425,12 @@ def _plan_new_image(request, state, access):
     options = ["-o", "preallocation=%s" % request.preallocation] if request.preallocation else []
     actions = []
     if state.missing_dirs:
-        actions.append(Action("mkdir", "create directories %s on volume %s" % (", ".join(state.missing_dirs), request.volume), dirs=list(state.missing_dirs)))
+        actions.append(Action(Kind.MKDIR, "create directories %s on volume %s" % (", ".join(state.missing_dirs), request.volume), dirs=list(state.missing_dirs)))
     if not request.source:
         if request.size is None:
             raise Refusal("size missing", "no image at %s/%s" % (request.volume, request.path), "a new image", "Give size (e.g. 50G) or source.")
         return actions + [Action(
-            "create", "create %s via %s" % (request.describe(), access),
+            Kind.CREATE, "create %s via %s" % (request.describe(), access),
             ["qemu-img", "create", "-q", "-f", request.format] + options, tail=[str(request.size)], **where,
         )]
     if state.source is None:
@@ -439,7 +456,7 @@ def _plan_new_image(request, state, access):
         )
     # the format probed once by observe, never again by convert (the source could change meanwhile)
     actions.append(Action(
-        "import", "import %s (%s) as %s %s/%s via %s" % (request.source, state.source.describe(), request.format, request.volume, request.path, access),
+        Kind.IMPORT, "import %s (%s) as %s %s/%s via %s" % (request.source, state.source.describe(), request.format, request.volume, request.path, access),
         ["qemu-img", "convert", "-q", "-f", state.source.format, "-O", request.format] + options + [request.source], tail=[], **where,
     ))
     return actions + _plan_resize(request, state.source.virtual_size)
@@ -798,7 +815,7 @@ class VolumeSession:
     def apply(self, runner, state, params, actions):
         """Run the actions on descriptors of the image's directory and of the image, no symlink followed."""
         request = Request(params)
-        create = any(action.kind == "mkdir" for action in actions)
+        create = any(action.kind == Kind.MKDIR for action in actions)
         try:
             directory, missing = walk_directories(state.mountpoint, request.parents, create=create)
         except Blocked as blocked:
@@ -807,17 +824,17 @@ class VolumeSession:
             if missing is not None:
                 raise path_changed(request, "no directory %s/%s" % (request.volume, "/".join(request.parents[:missing + 1])))
             for action in actions:
-                if action.kind in ("create", "import"):
+                if action.kind in (Kind.CREATE, Kind.IMPORT):
                     _write_then_link(runner, request, action, directory)
-                elif action.kind == "resize":
+                elif action.kind == Kind.RESIZE:
                     with _ImageFile(request, directory, os.O_RDWR) as image:
                         _refuse_other_files(request, image)
                         runner.run(action.argv + [fd_path(image)] + action.params["tail"], pass_fds=(image,))
                         pad_to_whole_sectors(image)
-                elif action.kind == "chown":
+                elif action.kind == Kind.CHOWN:
                     with _ImageFile(request, directory, os.O_RDONLY) as image:
                         os.fchown(image, action.params["uid"], action.params["gid"])
-                elif action.kind == "delete":
+                elif action.kind == Kind.DELETE:
                     kind = kind_in(directory, request.name)
                     if kind != "file":
                         raise path_changed(request, "a %s at %s" % (kind, request.location()) if kind != "gone" else "no image at %s" % request.location())

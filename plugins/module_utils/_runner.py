@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """The one command runner every module of this collection uses.
 
 Every external tool is called through :class:`CommandRunner`: argv lists only (never a shell
@@ -12,6 +15,9 @@ from __future__ import annotations
 
 import json
 import shlex
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import EMPTY_ANSWER_ATTEMPTS
+from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import retry
 
 # The C locale keeps tool output parseable and stable across nodes.
 C_LOCALE_ENV = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
@@ -112,20 +118,21 @@ class CommandRunner:
             raise CommandError(argv, rc, stdout, stderr)
         return CommandResult(argv, rc, stdout, stderr)
 
-    def query(self, argv, ok_rcs=(0,), attempts=3, pass_fds=()):
+    def query(self, argv, ok_rcs=(0,), attempts=EMPTY_ANSWER_ATTEMPTS, pass_fds=()):
         """:meth:`read` a command whose answer is its stdout; an empty answer is asked again.
 
         Tools that print as they exit (block-buffered pipes: lvs, qemu-img) can have their output
         missed by run_command's select loop (ansible/ansible#51393, #85869); seen in the lab on
         loaded nodes as rc 0 with an empty stdout. Asking a read-only command again is harmless.
         """
-        result = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
-        for _retry in range(attempts - 1):
-            if result.stdout.strip():
-                break
-            self.forget(argv, ok_rcs)
-            result = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
-        return result
+        def attempt():
+            self.forget(argv, ok_rcs)  # an empty answer is never kept; a good one is asked once
+            return self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
+
+        first = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
+        if first.stdout.strip() or attempts <= 1:
+            return first
+        return retry(attempt, lambda result: not result.stdout.strip(), attempts=attempts - 1)
 
     def forget(self, argv, ok_rcs=(0,)):
         """Drop one remembered answer (it was empty or is known to be stale)."""

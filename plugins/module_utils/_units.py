@@ -1,6 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """Sizes as users write them and as people read them.
 
 ``parse_size`` reads the units LVM takes on its command line (``100G``, ``512m``, ``1.5TiB``,
