@@ -29,7 +29,7 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._constants impor
     BRICK_SETTLE_TIME, GLUSTERD_PORT, POLL_INTERVAL, PORT_PROBE_TIMEOUT)
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
-from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 
 
 class Kind(str, Enum):
@@ -240,13 +240,13 @@ class ClusterState:
     unreachable: t.Dict[str, str] = field(default_factory=dict)
     local_paths: t.Dict[str, LocalPath] = field(default_factory=dict)
 
-    def same_host(self, first, second):
+    def same_host(self, first: str, second: str) -> bool:
         return first == second or bool(self.host_names.get(first, {first}) & self.host_names.get(second, {second}))
 
 
 # ---------------------------------------------------------------- parsers (gluster --xml output)
 
-def cli_output(text):
+def cli_output(text: str) -> ET.Element:
     """The <cliOutput> root of a --xml answer, or ValueError with gluster's opErrstr."""
     root = ET.fromstring(text)
     if root.findtext("opRet", "0").strip() != "0":
@@ -258,7 +258,7 @@ def _int(element, tag):
     return int(element.findtext(tag, "0") or 0)
 
 
-def parse_volumes(text):
+def parse_volumes(text: str) -> t.Dict[str, Volume]:
     """``gluster --xml volume info`` -> {name: Volume}."""
     volumes = {}
     for node in cli_output(text).iter("volume"):
@@ -285,7 +285,7 @@ def _brick_nodes(text):
                    int(port) if port.isdigit() else None, int(node.findtext("pid") or 0))
 
 
-def parse_brick_status(text):
+def parse_brick_status(text: str) -> t.Dict[t.Tuple[str, str], bool]:
     """``gluster --xml volume status NAME`` -> {(peer uuid, path): online} for the brick processes.
 
     Online means the process runs and glusterd knows its port: clients find a brick through that port
@@ -296,12 +296,12 @@ def parse_brick_status(text):
     return {key: running and port is not None for key, running, port, _pid in _brick_nodes(text)}
 
 
-def parse_portless_bricks(text):
+def parse_portless_bricks(text: str) -> t.Dict[t.Tuple[str, str], int]:
     """{(peer uuid, path): PID} of the brick processes that run without a port (see parse_brick_status)."""
     return {key: pid for key, running, port, pid in _brick_nodes(text) if running and port is None}
 
 
-def parse_pool(text):
+def parse_pool(text: str) -> t.List[Peer]:
     """``gluster --xml pool list`` (or peer status) -> [Peer]."""
     peers = []
     for node in cli_output(text).iter("peer"):
@@ -311,7 +311,7 @@ def parse_pool(text):
     return peers
 
 
-def parse_volume_get(text):
+def parse_volume_get(text: str) -> t.Dict[str, str]:
     """``gluster --xml volume get NAME all`` -> {key: value} without the '(DEFAULT)' marks."""
     return {
         opt.findtext("Option"): DEFAULT_MARK.sub("", opt.findtext("Value") or "")
@@ -319,17 +319,17 @@ def parse_volume_get(text):
     }
 
 
-def parse_option_help(text):
+def parse_option_help(text: str) -> t.Set[str]:
     """``gluster --xml volume set help-xml`` -> the set of documented option keys."""
     return {opt.findtext("name") for opt in ET.fromstring(text).iter("option")}
 
 
-def parse_option_defaults(text):
+def parse_option_defaults(text: str) -> t.Dict[str, str]:
     """``gluster --xml volume set help-xml`` -> {key: its documented default value}."""
     return {opt.findtext("name"): (opt.findtext("defaultValue") or "").strip() for opt in ET.fromstring(text).iter("option")}
 
 
-def parse_group_file(text):
+def parse_group_file(text: str) -> t.Dict[str, str]:
     """A /var/lib/glusterd/groups file (key=value lines) -> {key: value}."""
     options = {}
     for line in text.splitlines():
@@ -342,7 +342,7 @@ def parse_group_file(text):
 
 # ---------------------------------------------------------------- values
 
-def option_text(value):
+def option_text(value: t.Any) -> str:
     """A YAML value as the string gluster takes: YAML's on/yes arrive as booleans."""
     if isinstance(value, bool):
         return "on" if value else "off"
@@ -358,7 +358,7 @@ def _size_bytes(text):
     return float(match.group(1)) * SIZE_UNITS[match.group(2)]
 
 
-def option_values_equal(current, wanted):
+def option_values_equal(current: str, wanted: str) -> bool:
     """Whether gluster reads both strings as the same value (on == enable, 64MB == 67108864)."""
     current, wanted = current.strip().lower(), wanted.strip().lower()
     if current == wanted:
@@ -374,7 +374,7 @@ def option_values_equal(current, wanted):
 
 # ---------------------------------------------------------------- what was asked
 
-def wanted_bricks(params):
+def wanted_bricks(params: t.Mapping[str, t.Any]) -> t.List[Brick]:
     """The bricks asked for, in order, as Brick objects (nodes x brick, or bricks)."""
     if params.get("bricks"):
         bricks = []
@@ -388,7 +388,8 @@ def wanted_bricks(params):
     return [Brick(node, params.get("brick") or "") for node in params.get("nodes") or []]
 
 
-def wanted_options(groups, params, new_volume=False):
+def wanted_options(groups: t.Mapping[str, t.Optional[t.Dict[str, str]]], params: t.Mapping[str, t.Any],
+                   new_volume: bool = False) -> t.Dict[str, str]:
     """Groups expanded (in the order given), then ``options``, then ``auth_allow``: later wins.
 
     ``groups`` maps the group names to their options as observe() read them. A ``new_volume`` that
@@ -406,12 +407,12 @@ def wanted_options(groups, params, new_volume=False):
     return options
 
 
-def default_auth_allow(params):
+def default_auth_allow(params: t.Mapping[str, t.Any]) -> t.List[str]:
     """The brick hosts, once each, in brick order: the auth.allow of a new volume that is given none."""
     return list(dict.fromkeys(brick.host for brick in wanted_bricks(params)))
 
 
-def admits_any_client(entry):
+def admits_any_client(entry: str) -> bool:
     """Whether one auth.allow entry admits every client (see ANY_CLIENT_PROBES)."""
     entry = entry.strip()
     if "/" in entry:
@@ -422,18 +423,18 @@ def admits_any_client(entry):
     return any(all(fnmatch.fnmatchcase(address, entry) for address in probes) for probes in ANY_CLIENT_PROBES)
 
 
-def open_entries(value):
+def open_entries(value: str) -> t.List[str]:
     """The entries of an auth.allow value (comma-separated) that admit every client."""
     return [entry.strip() for entry in value.split(",") if admits_any_client(entry)]
 
 
 # ---------------------------------------------------------------- observe
 
-def gluster_argv(*args):
+def gluster_argv(*args: str) -> t.List[str]:
     return ["gluster", "--mode=script"] + list(args)
 
 
-def _query(runner, deadline, *args, fresh=False):
+def _query(runner: CommandRunner, deadline: Deadline, *args: str, fresh: bool = False) -> str:
     """The stdout of a read-only ``gluster --xml`` command, retried until ``deadline`` while glusterd is
     starting ('Connection failed'), busy with another node's transaction, or answers nothing (seen in the
     lab under load: rc 0 and an empty stdout). ``fresh`` asks glusterd again even when this run asked
@@ -521,7 +522,7 @@ def _read_groups(names):
     return groups
 
 
-def observe(runner, params):
+def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ClusterState:
     deadline = Deadline("peer_timeout", params["peer_timeout"])
     peers = parse_pool(_query(runner, deadline, "pool", "list"))
     if not valid_volume_name(params["name"]):
@@ -631,7 +632,7 @@ def _all_set_already(reconfigured, groups, params):
     return all(key in reconfigured and option_values_equal(reconfigured[key], value) for key, value in wanted.items())
 
 
-def local_online_brick(runner, volume_name):
+def local_online_brick(runner: CommandRunner, volume_name: str) -> t.Optional[Brick]:
     """This node's brick of a started volume when its brick process runs, else None.
 
     For readers that may look at the brick directly (qemu_gluster_image's quick look); two
@@ -864,7 +865,7 @@ def _layout_argv(params, bricks):
     return layout + [brick.spec for brick in bricks]
 
 
-def plan(state, params):
+def plan(state: ClusterState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     bricks = wanted_bricks(params) if params["state"] != "absent" else []
     _check_request(params, bricks)
     name, volume = params["name"], state.volume
@@ -953,7 +954,7 @@ def _explained(err, action):
     return err
 
 
-def apply(runner, state, params, actions):
+def apply(runner: CommandRunner, state: ClusterState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
     deadline = Deadline("peer_timeout", params["peer_timeout"])
     bricks = wanted_bricks(params) if params["state"] != "absent" else []
     peers_checked = False
@@ -1045,7 +1046,8 @@ def _open_volume_warning(before, params, keys):
             "keep it open on purpose)." % (volume.name, current if current is not None else "unset, gluster's default *"))
 
 
-def report(runner, before, after, params, actions):
+def report(runner: CommandRunner, before: ClusterState, after: t.Optional[ClusterState], params: t.Mapping[str, t.Any],
+           actions: t.List[Action]) -> t.Dict[str, t.Any]:
     keys = sorted(wanted_options(before.groups, params, new_volume=before.volume is None)) if params["state"] != "absent" else []
     before_view = _view(before.volume, before.options, keys)
     if after is None:

@@ -54,6 +54,7 @@ import socket
 import stat
 import struct
 import tempfile
+import typing as t
 from enum import Enum
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
@@ -63,7 +64,7 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import
 from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
-from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
 
 
@@ -171,22 +172,22 @@ class Request:
             )
 
     @property
-    def directory(self):
+    def directory(self) -> str:
         return os.path.dirname(self.path)
 
     @property
-    def name(self):
+    def name(self) -> str:
         return os.path.basename(self.path)
 
     @property
-    def parents(self):
+    def parents(self) -> t.List[str]:
         """The directories of the path, from the volume root down."""
         return self.path.split("/")[:-1]
 
-    def location(self):
+    def location(self) -> str:
         return "%s/%s" % (self.volume, self.path)
 
-    def describe(self):
+    def describe(self) -> str:
         if self.source:
             what = "%s image imported from %s" % (self.format, self.source)
         else:
@@ -210,12 +211,12 @@ class ImageInfo:
         self.others = list(others)
 
     @classmethod
-    def from_info(cls, data):
+    def from_info(cls, data: t.Mapping[str, t.Any]) -> "ImageInfo":
         """From the parsed ``qemu-img info --output=json`` of one image."""
         return cls(data["format"], int(data["virtual-size"]), data.get("actual-size"), data.get("backing-filename"),
                    other_files(data))
 
-    def describe(self):
+    def describe(self) -> str:
         return "%s image of %s (%d bytes)" % (self.format, format_size(self.virtual_size), self.virtual_size)
 
 
@@ -224,7 +225,7 @@ class ImageInfo:
 GLUSTER_DRIVER_PROBE = ["qemu-img", "info", "--image-opts", "driver=gluster"]
 
 
-def other_files(data):
+def other_files(data: t.Mapping[str, t.Any]) -> t.List[str]:
     """The files besides itself that qemu reads for an image, from its ``qemu-img info --output=json``."""
     found = []
     if data.get("backing-filename"):
@@ -238,7 +239,7 @@ def other_files(data):
     return found
 
 
-def read_image_info(runner, argv, pass_fds=()):
+def read_image_info(runner: CommandRunner, argv: t.List[str], pass_fds: t.Sequence[int] = ()) -> ImageInfo:
     """ImageInfo from a ``qemu-img info --output=json`` command.
 
     With ``pass_fds`` the image is /proc/self/fd/N, a name the next image may reuse: asked afresh."""
@@ -247,12 +248,12 @@ def read_image_info(runner, argv, pass_fds=()):
     return ImageInfo.from_info(runner.query(argv, pass_fds=pass_fds).json())
 
 
-def gluster_driver_present(probe_stderr):
+def gluster_driver_present(probe_stderr: str) -> bool:
     """Whether qemu-img loaded its gluster driver, from the stderr of GLUSTER_DRIVER_PROBE."""
     return "Unknown driver 'gluster'" not in probe_stderr
 
 
-def parse_mount_errors(log_text):
+def parse_mount_errors(log_text: str) -> t.List[str]:
     """The error lines of a glusterfs client log, without their timestamps and source locations."""
     errors = []
     for line in log_text.splitlines():
@@ -283,18 +284,18 @@ class ImageState:
         self.volfile_server = None  # the first server that answered on the glusterd port
 
     @property
-    def exists(self):
+    def exists(self) -> bool:
         return self.kind is not None
 
 
-def resolve_access(request, state):
+def resolve_access(request: Request, state: ImageState) -> str:
     """'gfapi' or 'fuse': the route qemu-img takes to create or import the image."""
     if request.access == "auto":
         return "gfapi" if state.gfapi else "fuse"
     return request.access
 
 
-def gluster_uri(request, server, path):
+def gluster_uri(request: Request, server: str, path: str) -> str:
     port = "" if request.port == GLUSTERD_PORT else ":%d" % request.port
     return "gluster://%s%s/%s/%s" % (server, port, request.volume, path)
 
@@ -305,17 +306,17 @@ def _gluster_file_node(request):
     return {"driver": "gluster", "volume": request.volume, "path": request.path, "server": servers}
 
 
-def blockdev_spec(request):
+def blockdev_spec(request: Request) -> t.Dict[str, t.Any]:
     """The qemu -blockdev spec: the format node over the gluster file node."""
     node = re.sub(r"[^A-Za-z0-9_-]", "_", "%s-%s" % (request.volume, request.path))[:31]
     return {"node-name": node, "driver": request.format, "file": _gluster_file_node(request)}
 
 
-def json_filename(request):
+def json_filename(request: Request) -> str:
     return "json:" + json.dumps({"driver": request.format, "file": _gluster_file_node(request)}, separators=(",", ":"))
 
 
-def libvirt_disk_xml(request):
+def libvirt_disk_xml(request: Request) -> str:
     hosts = "".join("<host name='%s' port='%d'/>" % (server, request.port) for server in request.servers)
     return (
         "<disk type='network' device='disk'><driver name='qemu' type='%s'/>"
@@ -425,7 +426,8 @@ def _plan_new_image(request, state, access):
     options = ["-o", "preallocation=%s" % request.preallocation] if request.preallocation else []
     actions = []
     if state.missing_dirs:
-        actions.append(Action(Kind.MKDIR, "create directories %s on volume %s" % (", ".join(state.missing_dirs), request.volume), dirs=list(state.missing_dirs)))
+        actions.append(Action(Kind.MKDIR, "create directories %s on volume %s" % (", ".join(state.missing_dirs), request.volume),
+                              dirs=list(state.missing_dirs)))
     if not request.source:
         if request.size is None:
             raise Refusal("size missing", "no image at %s/%s" % (request.volume, request.path), "a new image", "Give size (e.g. 50G) or source.")
@@ -462,7 +464,7 @@ def _plan_new_image(request, state, access):
     return actions + _plan_resize(request, state.source.virtual_size)
 
 
-def plan(state, params):
+def plan(state: ImageState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     """The actions that bring the image to the request (pure), or a Refusal."""
     request = Request(params)
     _refuse_unusable(request, state)
@@ -496,7 +498,8 @@ def _predicted_summary(request, before):
     return {"exists": True, "format": request.format, "virtual_size": max(sizes), "actual_size": actual}
 
 
-def report(_runner, before, after, params, _actions):
+def report(_runner: CommandRunner, before: ImageState, after: t.Optional[ImageState], params: t.Mapping[str, t.Any],
+           _actions: t.List[Action]) -> t.Dict[str, t.Any]:
     """Return values: how to reach the image (URI, json: filename, libvirt XML, -blockdev) and its state."""
     request = Request(params)
     if after is not None:
@@ -527,7 +530,7 @@ def _refuse_changed_after(request, after):
         raise path_changed(request, found + " after this run")
 
 
-def path_changed(request, found):
+def path_changed(request: Request, found: str) -> Refusal:
     """The refusal for a path that another client of the volume changed while this run worked on it."""
     return Refusal(
         "the image path changed during this run", found, request.describe() if request.state == "present" else "no image at %s" % request.location(),
@@ -540,7 +543,7 @@ def _diff_view(summary):
     return {key: summary[key] for key in ("exists", "format", "virtual_size")}
 
 
-def first_answering_server(request):
+def first_answering_server(request: Request) -> t.Optional[str]:
     """The first server accepting a TCP connection on the glusterd port (gluster:// URIs take one)."""
     for server in request.servers:
         try:
@@ -557,7 +560,7 @@ OPEN_FILE = os.O_NOFOLLOW | os.O_NONBLOCK
 NEW_IMAGE_MODE = 0o644
 
 
-def fd_path(descriptor):
+def fd_path(descriptor: int) -> str:
     """The name of an open descriptor for a command that inherits it (pass_fds)."""
     return "/proc/self/fd/%d" % descriptor
 
@@ -602,7 +605,7 @@ def _observe_image(runner, state, directory, name):
         os.close(descriptor)
 
 
-def probe_image(runner, descriptor):
+def probe_image(runner: CommandRunner, descriptor: int) -> ImageInfo:
     """ImageInfo of an open image file, its format read from its magic (qcow2, qed, else raw), never probed by qemu.
 
     A header naming other files is returned as read: qemu-img would open them."""
@@ -647,7 +650,7 @@ HEADER_READ = 104
 BACKING_NAME_MAX = 1023
 
 
-def header_info(descriptor):
+def header_info(descriptor: int) -> t.Optional[ImageInfo]:
     """ImageInfo from the qcow2 or qed header of an open file, with the other files it names; None for anything else."""
     head = os.pread(descriptor, HEADER_READ, 0)
     known = HEADER_SIZE_FIELDS.get(head[:4])
@@ -670,7 +673,7 @@ def header_info(descriptor):
     return ImageInfo(image_format, struct.unpack_from(layout, head, offset)[0], backing_file=backing, others=others)
 
 
-def read_header(path):
+def read_header(path: str) -> t.Optional[ImageInfo]:
     """ImageInfo from a qcow2 or qed header, None for anything else (a symlink is not followed)."""
     descriptor = os.open(path, os.O_RDONLY | OPEN_FILE)
     try:
@@ -687,7 +690,7 @@ def _settled_on_brick(path):
     return True
 
 
-def observe_on_brick(runner, request):
+def observe_on_brick(runner: CommandRunner, request: Request) -> t.Optional[ImageState]:
     """The image as this node's brick holds it (see the module docstring), or None to mount instead."""
     if request.state != "present" or request.source or request.format not in ("qcow2", "qed"):
         return None
@@ -737,7 +740,7 @@ class VolumeSession:
         return False
 
     @property
-    def log_path(self):
+    def log_path(self) -> str:
         return os.path.join(self.workdir, "client.log")
 
     def _mount(self, runner, request):
@@ -777,7 +780,7 @@ class VolumeSession:
         detail = "; ".join(errors) or (result.stderr or result.stdout).strip()
         return "mount -t glusterfs %s failed (exit code %d): %s" % (source, result.rc, detail)
 
-    def close(self):
+    def close(self) -> None:
         """Unmount (lazily if busy) and remove the private directory; never raises."""
         if self.mounted:
             if self.runner.run(["umount", self.mountpoint], check=False).rc != 0:
@@ -790,7 +793,7 @@ class VolumeSession:
                 except OSError:
                     pass
 
-    def observe(self, runner, params):
+    def observe(self, runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ImageState:
         request = Request(params)
         if not self.mounted:
             quick = observe_on_brick(runner, request)
@@ -812,7 +815,7 @@ class VolumeSession:
                 state.volfile_server = first_answering_server(request)
         return state
 
-    def apply(self, runner, state, params, actions):
+    def apply(self, runner: CommandRunner, state: ImageState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
         """Run the actions on descriptors of the image's directory and of the image, no symlink followed."""
         request = Request(params)
         create = any(action.kind == Kind.MKDIR for action in actions)
@@ -861,16 +864,16 @@ class VolumeSessions:
             session.close()
         return False
 
-    def session(self, params):
+    def session(self, params: t.Mapping[str, t.Any]) -> VolumeSession:
         key = (params["volume"], tuple(params["servers"]), params["port"])
         if key not in self.sessions:
             self.sessions[key] = VolumeSession(self.read_only)
         return self.sessions[key]
 
-    def observe(self, runner, params):
+    def observe(self, runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ImageState:
         return self.session(params).observe(runner, params)
 
-    def apply(self, runner, state, params, actions):
+    def apply(self, runner: CommandRunner, state: ImageState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
         self.session(params).apply(runner, state, params, actions)
 
 
@@ -882,7 +885,7 @@ def _needs_nothing(state, request):
             and state.id_error is None and not _plan_ownership(request, state))
 
 
-def pad_to_whole_sectors(descriptor):
+def pad_to_whole_sectors(descriptor: int) -> None:
     """Extend an image file written through FUSE to whole 512-byte sectors, with zeros.
 
     qemu's gluster driver reads whole sectors and fails a read that the end of the file cuts short
@@ -942,7 +945,7 @@ def _same_file(directory, name, descriptor):
     return stat.S_ISREG(named.st_mode) and (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
-def partial_name(request):
+def partial_name(request: Request) -> str:
     """A new, unpredictable name next to the image (the suffix last: cleanup and tests look for it)."""
     return ".%s.%s%s" % (request.name, secrets.token_hex(8), PARTIAL_SUFFIX)
 
