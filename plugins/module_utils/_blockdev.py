@@ -18,6 +18,9 @@ from __future__ import annotations
 import json
 import os
 import stat
+import typing as t
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
 
 # blkid exit codes: 2 = nothing found, 8 = ambivalent low-level probe (several signatures).
 BLKID_NOTHING_FOUND = 2
@@ -27,7 +30,7 @@ BLKID_AMBIVALENT = 8
 HEAD_BYTES = 1024 * 1024
 
 
-def parse_blkid_export(text):
+def parse_blkid_export(text: str) -> t.List[t.Dict[str, t.Any]]:
     """The records of ``blkid -o export`` output: one dict per device (blank-line separated)."""
     records = []
     current = {}
@@ -44,7 +47,7 @@ def parse_blkid_export(text):
     return records
 
 
-def parse_wipefs_json(text):
+def parse_wipefs_json(text: str) -> t.List[t.Dict[str, t.Any]]:
     """The signatures of ``wipefs --json``: a list of dicts with type, offset, label, uuid."""
     return list(json.loads(text or "{}").get("signatures", []))
 
@@ -64,15 +67,15 @@ class DeviceProbe:
         self.holders = holders
 
     @property
-    def fstype(self):
+    def fstype(self) -> t.Optional[str]:
         return self.record.get("TYPE") or self.record.get("PTTYPE")
 
     @property
-    def label(self):
+    def label(self) -> t.Optional[str]:
         return self.record.get("LABEL")
 
     @property
-    def uuid(self):
+    def uuid(self) -> t.Optional[str]:
         return self.record.get("UUID")
 
     @property
@@ -83,7 +86,7 @@ class DeviceProbe:
         return (not self.record and not self.ambivalent and not self.signatures and self.head_blank
                 and not self.holders)
 
-    def describe(self):
+    def describe(self) -> str:
         """A few words on what the device holds, for messages."""
         if self.ambivalent:
             return "several conflicting signatures"
@@ -99,7 +102,7 @@ class DeviceProbe:
         return ", ".join(found) or "nothing (blank)"
 
 
-def device_number(path):
+def device_number(path: str) -> t.Optional[int]:
     """The device number (st_rdev) of the block device at ``path`` (symlinks followed), or None."""
     try:
         info = os.stat(path)
@@ -108,7 +111,7 @@ def device_number(path):
     return info.st_rdev if stat.S_ISBLK(info.st_mode) else None
 
 
-def holders(rdev):
+def holders(rdev: int) -> t.List[str]:
     """Kernel devices stacked on this one (dm, md ...): names from /sys/dev/block/M:m/holders."""
     try:
         return sorted(os.listdir("/sys/dev/block/%d:%d/holders" % (os.major(rdev), os.minor(rdev))))
@@ -116,18 +119,18 @@ def holders(rdev):
         return []
 
 
-def size_bytes(rdev):
+def size_bytes(rdev: int) -> int:
     """The size of a block device in bytes (/sys/dev/block/M:m/size counts 512-byte sectors)."""
     with open("/sys/dev/block/%d:%d/size" % (os.major(rdev), os.minor(rdev)), encoding="ascii") as handle:
         return int(handle.read().strip()) * 512
 
 
-def head_is_blank(path, length=HEAD_BYTES):
+def head_is_blank(path: str, length: int = HEAD_BYTES) -> bool:
     with open(path, "rb") as handle:
         return not handle.read(length).strip(b"\0")
 
 
-def probe(runner, path):
+def probe(runner: CommandRunner, path: str) -> DeviceProbe:
     """A DeviceProbe of the block device at ``path`` (which must exist)."""
     result = runner.read(["blkid", "-p", "-o", "export", path], ok_rcs=(0, BLKID_NOTHING_FOUND, BLKID_AMBIVALENT))
     records = parse_blkid_export(result.stdout) if result.rc == 0 else []
@@ -138,7 +141,7 @@ def probe(runner, path):
     return DeviceProbe(path, rdev, record, result.rc == BLKID_AMBIVALENT, signatures, head_is_blank(path), holders(rdev))
 
 
-def scan(runner):
+def scan(runner: CommandRunner) -> t.List[t.Dict[str, t.Any]]:
     """Every block device's blkid record, probed afresh, each with its ``rdev`` added."""
     result = runner.read(["blkid", "-c", "/dev/null", "-o", "export"], ok_rcs=(0, BLKID_NOTHING_FOUND))
     records = parse_blkid_export(result.stdout)
@@ -147,7 +150,7 @@ def scan(runner):
     return records
 
 
-def devices_carrying(records, key, value, except_rdev=None):
+def devices_carrying(records: t.List[t.Dict[str, t.Any]], key: str, value: str, except_rdev: t.Optional[int] = None) -> t.List[str]:
     """The DEVNAMEs of scanned records whose ``key`` (LABEL, UUID ...) is ``value``, other than one device."""
     return sorted(
         record.get("DEVNAME", "?") for record in records

@@ -18,31 +18,15 @@ import copy
 import errno
 import os
 import stat
-from enum import Enum
+import typing as t
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
 from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, walk_directories
+from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
-from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size
-
-
-class Kind(str, Enum):
-    """What an Action of the btrfs brick domain does: apply() runs it and check mode's prediction reads it,
-    so both name it by this one type (a str, so results and tests compare it with plain strings)."""
-
-    WIPE = "wipe"
-    MKFS = "mkfs"
-    RELABEL = "relabel"
-    MKDIR = "mkdir"
-    FSTAB = "fstab"
-    MOUNT = "mount"
-    REMOUNT = "remount"
-    GROW = "grow"
-    UMOUNT = "umount"
-    BRICK_DIR = "brick_dir"
-
 
 FSTYPE = "btrfs"
 DEFAULT_MOUNT_OPTIONS = ["nodatacow", "autodefrag"]
@@ -92,7 +76,7 @@ def _key(option):
     return option.split("=", 1)[0]
 
 
-def kernel_options(options):
+def kernel_options(options: t.Iterable[str]) -> t.List[str]:
     """The requested options the kernel reports, normalised to its spelling."""
     wanted = []
     for option in options:
@@ -126,7 +110,7 @@ class OptionDrift:
         self.unchangeable = unchangeable
 
 
-def option_drift(requested, live):
+def option_drift(requested: t.Iterable[str], live: t.Sequence[str]) -> OptionDrift:
     """The options a remount must pass to make ``live`` match ``requested``, and those it cannot."""
     wanted = kernel_options(requested)
     missing = [option for option in wanted if not _in_effect(option, live)]
@@ -143,7 +127,7 @@ def option_drift(requested, live):
     return OptionDrift(missing + switch_off, unchangeable)
 
 
-def options_after_remount(live, options):
+def options_after_remount(live: t.Sequence[str], options: t.Iterable[str]) -> t.List[str]:
     """The live options a remount with ``options`` should leave (a prediction for check mode)."""
     result = list(live)
     for option in kernel_options(options):
@@ -156,7 +140,7 @@ def options_after_remount(live, options):
     return result
 
 
-def parse_dump_super(text):
+def parse_dump_super(text: str) -> t.Dict[str, str]:
     """The ``key value`` lines of ``btrfs inspect-internal dump-super`` (no machine format exists)."""
     fields = {}
     for line in text.splitlines():
@@ -166,7 +150,7 @@ def parse_dump_super(text):
     return fields
 
 
-def parse_mode(mode):
+def parse_mode(mode: t.Any) -> t.Optional[int]:
     """An octal mode given as an int (YAML 0750) or a string ("0750", "750"); None if not one."""
     if mode is None:
         return None
@@ -178,12 +162,12 @@ def parse_mode(mode):
     return None
 
 
-def is_subdirectory(brick_dir):
+def is_subdirectory(brick_dir: t.Optional[str]) -> bool:
     """A relative path without empty, '.' or '..' parts: it can only name something below the mount point."""
     return bool(brick_dir) and not os.path.isabs(brick_dir) and all(part not in ("", ".", "..") for part in brick_dir.split("/"))
 
 
-def brick_path_of(params):
+def brick_path_of(params: t.Mapping[str, t.Any]) -> str:
     return os.path.join(os.path.normpath(params["path"]), params["brick_dir"])
 
 
@@ -203,7 +187,7 @@ class PathState:
         self.link = link
 
 
-def read_path(path):
+def read_path(path: str) -> PathState:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -213,7 +197,7 @@ def read_path(path):
     return PathState(path, "other", info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode))
 
 
-def read_brick_path(mount_point, brick_dir):
+def read_brick_path(mount_point: str, brick_dir: str) -> PathState:
     """The brick directory as read_path() sees it, walking from the mount point one part at a time with
     lstat: a symbolic link anywhere below the mount point is reported as kind "symlink", never followed."""
     current = mount_point
@@ -230,7 +214,7 @@ def read_brick_path(mount_point, brick_dir):
     return read_path(current)
 
 
-def open_brick_dir(mount_point, brick_dir):
+def open_brick_dir(mount_point: str, brick_dir: str) -> int:
     """A file descriptor of the brick directory, made (mode 0755) where missing, no link followed below
     the mount point, not even one planted after observe() (_nofollow.walk_directories).
     A link raises BrickDirLink; anything else that is no directory NotADirectoryError."""
@@ -251,7 +235,7 @@ class BrickDirLink(Exception):
         self.link = "%s -> %s" % (path, target)
 
 
-def brick_dir_link_refusal(brick_path, link, remedy_prefix=""):
+def brick_dir_link_refusal(brick_path: str, link: str, remedy_prefix: str = "") -> Refusal:
     return Refusal("the brick directory is a symbolic link", link, "a directory %s on the brick filesystem" % brick_path,
                    remedy_prefix + "Remove the link (the module then makes the directory): a brick directory is never "
                    "followed, since the module changes owner and mode as root and glusterd would keep the volume's files "
@@ -287,7 +271,7 @@ class BrickState:
         self.device_bytes = fields.get("device_bytes")
 
     @property
-    def mounted_here(self):
+    def mounted_here(self) -> bool:
         """The device is what is mounted at the requested path."""
         return self.mount is not None and self.device is not None and self.mount_rdev == self.device.rdev
 
@@ -316,7 +300,7 @@ def _has_data_outside(path, brick_dir):
     return bool(os.listdir(current))
 
 
-def observe(runner, params):
+def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> BrickState:
     path = os.path.normpath(params["path"])
     mounts = _fstab.read_mounts()
     fields = {"fstab": _fstab.read_fstab(), "mount": _fstab.mount_at(mounts, path), "mount_point": read_path(path)}
@@ -608,7 +592,7 @@ def _plan_removal(state, params):
     return actions
 
 
-def plan(state, params):
+def plan(state: BrickState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     _check_common(params)
     if params["state"] == "present":
         return _plan_present(state, params)
@@ -664,7 +648,7 @@ def _check_remount(action):
                            % (",".join(mount.options if mount else []), ",".join(drift.remount)))
 
 
-def apply(runner, state, params, actions):
+def apply(runner: CommandRunner, state: BrickState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
     for action in actions:
         if action.kind == Kind.FSTAB:
             _apply_fstab(runner, action)
@@ -716,7 +700,8 @@ def _predict(before, params, actions):
     return facts, fstab_text
 
 
-def report(runner, before, after, params, actions):
+def report(runner: CommandRunner, before: BrickState, after: t.Optional[BrickState], params: t.Mapping[str, t.Any],
+           actions: t.List[Action]) -> t.Dict[str, t.Any]:
     path = os.path.normpath(params["path"])
     before_facts = _facts(before, before.fstab.text, path)
     if after is None:

@@ -23,28 +23,13 @@ import typing as t
 from dataclasses import dataclass, field
 import socket
 import xml.etree.ElementTree as ET
-from enum import Enum
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
     BRICK_SETTLE_TIME, GLUSTERD_PORT, POLL_INTERVAL, PORT_PROBE_TIMEOUT)
+from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
-
-
-class Kind(str, Enum):
-    """What an Action of the gluster volume domain does: apply() runs it and check mode's prediction reads it,
-    so both name it by this one type (a str, so results and tests compare it with plain strings)."""
-
-    PROBE = "probe"
-    CREATE = "create"
-    ADD_BRICK = "add_brick"
-    SET_OPTIONS = "set_options"
-    START = "start"
-    STOP = "stop"
-    DELETE = "delete"
-    START_BRICKS = "start_bricks"
-
 
 GROUPS_DIR = "/var/lib/glusterd/groups"
 PEER_IN_CLUSTER = "Peer in Cluster"

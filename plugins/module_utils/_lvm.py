@@ -21,27 +21,15 @@ from __future__ import annotations
 import os
 import re
 import stat
+import typing as t
+from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
+from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
-
-
-class Kind(str, Enum):
-    """What an Action of the Thin LVM domain does: apply() runs it and check mode's prediction reads it,
-    so both name it by this one type (a str, so results and tests compare it with plain strings)."""
-
-    VG_CREATE = "vg_create"
-    POOL_CREATE = "pool_create"
-    POOL_EXTEND = "pool_extend"
-    POOL_METADATA_EXTEND = "pool_metadata_extend"
-    LV_CREATE = "lv_create"
-    LV_EXTEND = "lv_extend"
-    LV_ACTIVATE = "lv_activate"
-    LV_REMOVE = "lv_remove"
-
 
 REPORT_OPTIONS = ["--reportformat", "json", "--units", "b", "--nosuffix"]
 VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count"
@@ -110,25 +98,25 @@ class LogicalVolume:
         self.zero = row["zero"] == "zero"
 
     @property
-    def is_thin(self):
+    def is_thin(self) -> bool:
         return self.segtype == "thin"
 
     @property
-    def is_thin_pool(self):
+    def is_thin_pool(self) -> bool:
         return self.segtype == "thin-pool"
 
 
+@dataclass
 class Device:
     """A device named in ``pvs``: whether it exists, the PV on it, and (when no PV) what
     _blockdev.probe() found on it."""
 
-    def __init__(self, path, real_path, is_block, pv_vg=None, is_pv=False, probe=None):
-        self.path = path
-        self.real_path = real_path
-        self.is_block = is_block
-        self.is_pv = is_pv
-        self.pv_vg = pv_vg
-        self.probe = probe
+    path: str
+    real_path: str
+    is_block: bool
+    pv_vg: t.Optional[str] = None
+    is_pv: bool = False
+    probe: t.Optional[_blockdev.DeviceProbe] = None
 
 
 class LvmState:
@@ -141,14 +129,14 @@ class LvmState:
         self.mounts = mounts or []
         self.vg_names = list(vg_names)
 
-    def mount_points_of(self, lv):
+    def mount_points_of(self, lv: t.Optional[LogicalVolume]) -> t.List[str]:
         """Where the LV's device is mounted (sources compared by their resolved device node)."""
         if lv is None or not lv.dm_path:
             return []
         device = os.path.realpath(lv.dm_path)
         return [point for source, point in self.mounts if source in (lv.dm_path, lv.path, device)]
 
-    def thin_lvs_of(self, pool_name):
+    def thin_lvs_of(self, pool_name: str) -> t.List[LogicalVolume]:
         return [lv for lv in self.lvs.values() if lv.is_thin and lv.pool == pool_name]
 
 
@@ -156,7 +144,7 @@ def _percent(text):
     return float(text) if text not in (None, "") else None
 
 
-def report_rows(document, kind):
+def report_rows(document: t.Mapping[str, t.Any], kind: str) -> t.List[t.Dict[str, str]]:
     """The rows of a parsed LVM JSON report (``kind`` is vg, pv or lv)."""
     rows = []
     for report in document.get("report", []):
@@ -164,7 +152,7 @@ def report_rows(document, kind):
     return rows
 
 
-def observe(runner, params):
+def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> LvmState:
     """Read the VG, its LVs, the requested PV devices and the mount table."""
     vg_rows = report_rows(runner.query(["vgs"] + REPORT_OPTIONS + ["-o", VG_FIELDS]).json(), "vg")
     pv_rows = report_rows(runner.query(["pvs"] + REPORT_OPTIONS + ["-o", PV_FIELDS]).json(), "pv")
@@ -183,7 +171,8 @@ def _mount_pairs(mounts):
             for mount in mounts]
 
 
-def build_state(vg_name, vg_rows, pv_rows, lv_rows, devices, mounts):
+def build_state(vg_name: str, vg_rows: t.List[t.Dict[str, str]], pv_rows: t.List[t.Dict[str, str]], lv_rows: t.List[t.Dict[str, str]],
+                devices: t.List[Device], mounts: t.List[_fstab.MountEntry]) -> LvmState:
     """An LvmState from the report rows of vgs, pvs and lvs, the probed devices and the MountEntry list."""
     vg = None
     for row in vg_rows:
@@ -239,14 +228,14 @@ class PoolSize:
         if not self.size_bytes:
             raise ValueError("pool_size %r: a thin pool needs a size above 0" % (text,))
 
-    def lvcreate_args(self):
+    def lvcreate_args(self) -> t.List[str]:
         if self.extents is not None:
             return ["--extents", str(self.extents)]
         if self.percent is not None:
             return ["--extents", self.percent]
         return ["--size", "%db" % self.size_bytes]
 
-    def target_extents(self, extent_bytes):
+    def target_extents(self, extent_bytes: int) -> t.Optional[int]:
         """The pool's data size in extents this asks for; None for a percentage (relative to a moving base)."""
         if self.extents is not None:
             return self.extents
@@ -290,11 +279,11 @@ class Request:
             )
 
     @property
-    def lv_id(self):
+    def lv_id(self) -> str:
         return "%s/%s" % (self.vg, self.name)
 
     @property
-    def pool_id(self):
+    def pool_id(self) -> str:
         return "%s/%s" % (self.vg, self.pool)
 
 
@@ -322,7 +311,7 @@ def _check_lvm_name(option, name):
 # The plan
 
 
-def plan(state, params):
+def plan(state: LvmState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     """The actions that bring the node to ``params`` (pure; raises Refusal)."""
     request = Request(params)
     if request.state == "absent":
@@ -516,7 +505,7 @@ def _round_up(size_bytes, extent_bytes):
 # Apply
 
 
-def apply(runner, state, params, actions):
+def apply(runner: CommandRunner, state: LvmState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
     """Run the planned commands in order (each action of this domain is one command)."""
     for action in actions:
         runner.run(action.argv)
@@ -526,12 +515,12 @@ def apply(runner, state, params, actions):
 # Return values, diff, warnings
 
 
-def mapper_path(vg, lv):
+def mapper_path(vg: str, lv: str) -> str:
     """/dev/mapper/<vg>-<lv> with every '-' inside the names doubled, as device-mapper names it."""
     return "/dev/mapper/%s-%s" % (vg.replace("-", "--"), lv.replace("-", "--"))
 
 
-def describe(state, request):
+def describe(state: LvmState, request: Request) -> t.Dict[str, t.Dict[str, t.Any]]:
     """The vg, pool and lv return values of an observed state."""
     vg = state.vg
     pool = state.lvs.get(request.pool)
@@ -571,7 +560,7 @@ def _describe_lv(lv):
     }
 
 
-def predict(state, request, actions):
+def predict(state: LvmState, request: Request, actions: t.List[Action]) -> t.Dict[str, t.Dict[str, t.Any]]:
     """What describe() will return once ``actions`` ran (check mode); unknowable values are None."""
     view = describe(state, request)
     kinds = {action.kind: action for action in actions}
@@ -613,7 +602,7 @@ def _account_pool(pool, delta_bytes):
         pool["overcommitted"] = pool["virtual_allocated_bytes"] > pool["size_bytes"]
 
 
-def diff_view(view):
+def diff_view(view: t.Mapping[str, t.Any]) -> t.Dict[str, t.Dict[str, t.Any]]:
     """The stable part of a view for --diff (no usage percentages, which move with every write)."""
     return {
         "vg": {key: view["vg"][key] for key in ("name", "pvs")} if view["vg"] else {},
@@ -622,7 +611,7 @@ def diff_view(view):
     }
 
 
-def warnings_for(state, request, view):
+def warnings_for(state: LvmState, request: Request, view: t.Mapping[str, t.Any]) -> t.List[str]:
     """Warnings about the (predicted) end state: over-commit, a nearly full pool, settings kept as found."""
     warnings = []
     pool = view["pool"]
@@ -670,7 +659,8 @@ def _kept_settings(state, request, pool):
     return kept
 
 
-def report(runner, before, after, params, actions):
+def report(runner: CommandRunner, before: LvmState, after: t.Optional[LvmState], params: t.Mapping[str, t.Any],
+           actions: t.List[Action]) -> t.Dict[str, t.Any]:
     """Return values: vg, pool, lv (predicted in check mode), the diff and warnings."""
     request = Request(params)
     view = describe(after, request) if after is not None else predict(before, request, actions)

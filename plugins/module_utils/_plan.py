@@ -14,6 +14,7 @@ check mode and a real run refuse alike). Check mode reports the plan; a real run
 from __future__ import annotations
 
 import traceback
+import typing as t
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 
@@ -62,7 +63,7 @@ class Refusal(Exception):
         self.remedy = remedy
         super().__init__("%s: found %s; asked for %s. %s" % (problem, found, requested, remedy))
 
-    def as_result(self):
+    def as_result(self) -> t.Dict[str, t.Any]:
         return {"msg": str(self), "found": self.found, "requested": self.requested}
 
 
@@ -116,7 +117,7 @@ def _broken_rule(params, rules):
     return None
 
 
-def item_params(module, items_option, rules):
+def item_params(module: t.Any, items_option: t.Optional[str], rules: t.Mapping[str, t.Any]) -> t.List[t.Dict[str, t.Any]]:
     """The params of every request of this run.
 
     Without ``items_option`` (or when that option is unset) the module's params are the one request.
@@ -164,7 +165,8 @@ def _planned(module, item, plan):
         raise Refusal(item.label + refusal.problem, refusal.found, refusal.requested, refusal.remedy) from refusal
 
 
-def run_plan(module, observe, plan, apply, report, items_option=None, rules=None):
+def run_plan(module: t.Any, observe: t.Callable, plan: t.Callable, apply: t.Callable, report: t.Callable,
+             items_option: t.Optional[str] = None, rules: t.Optional[t.Mapping[str, t.Any]] = None) -> None:
     """Drive one module run and exit the module.
 
     observe(runner, params) -> state; plan(state, params) -> list of Action (may raise Refusal);

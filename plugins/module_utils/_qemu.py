@@ -55,30 +55,17 @@ import stat
 import struct
 import tempfile
 import typing as t
-from enum import Enum
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
     GLUSTERD_PORT, MOUNT_RETRY_INTERVAL, MOUNT_SETTLE_TIME, PORT_PROBE_TIMEOUT)
 from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import VOLUME_NAME_RULE, local_online_brick, valid_volume_name
 from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, kind_in, kind_of, walk_directories
 from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
+from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
-
-
-class Kind(str, Enum):
-    """What an Action of the image domain does: apply() runs it and check mode's prediction reads it,
-    so both name it by this one type (a str, so results and tests compare it with plain strings)."""
-
-    MKDIR = "mkdir"
-    CREATE = "create"
-    IMPORT = "import"
-    RESIZE = "resize"
-    CHOWN = "chown"
-    DELETE = "delete"
-
 
 SECTOR_SIZE = 512
 PARTIAL_SUFFIX = ".vmstorage-partial"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import typing as t
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import EMPTY_ANSWER_ATTEMPTS
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import retry
@@ -48,7 +49,7 @@ class CommandResult:
         self.stdout = stdout
         self.stderr = stderr
 
-    def json(self):
+    def json(self) -> t.Any:
         """The stdout parsed as JSON (lvs --reportformat json, qemu-img --output=json ...)."""
         try:
             return json.loads(self.stdout)
@@ -69,16 +70,17 @@ class CommandRunner:
         self._answers = {}
         self.history = []
 
-    def binary(self, name, required=True):
+    def binary(self, name: str, required: bool = True) -> t.Optional[str]:
         """The absolute path of ``name`` on the node (cached), or None when missing and optional."""
         if name not in self._bin_cache:
             self._bin_cache[name] = self._module.get_bin_path(name, required=required)
         return self._bin_cache[name]
 
-    def has(self, name):
+    def has(self, name: str) -> bool:
         return self.binary(name, required=False) is not None
 
-    def run(self, argv, check=True, ok_rcs=(0,), data=None, pass_fds=()):
+    def run(self, argv: t.Sequence[t.Any], check: bool = True, ok_rcs: t.Sequence[int] = (0,), data: t.Optional[bytes] = None,
+            pass_fds: t.Sequence[int] = ()) -> CommandResult:
         """Run ``argv`` (the first element a tool name or path) and return a CommandResult.
 
         With ``check`` (the default) an exit code outside ``ok_rcs`` raises CommandError. Any command
@@ -88,7 +90,7 @@ class CommandRunner:
         self._answers.clear()
         return self._execute(argv, check, ok_rcs, data, pass_fds)
 
-    def read(self, argv, ok_rcs=(0,), check=True, pass_fds=()):
+    def read(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,), check: bool = True, pass_fds: t.Sequence[int] = ()) -> CommandResult:
         """Run a read-only command, or return its answer from earlier in this module run.
 
         A module handling many items (one per VM) observes the node once per item; the answers
@@ -118,7 +120,8 @@ class CommandRunner:
             raise CommandError(argv, rc, stdout, stderr)
         return CommandResult(argv, rc, stdout, stderr)
 
-    def query(self, argv, ok_rcs=(0,), attempts=EMPTY_ANSWER_ATTEMPTS, pass_fds=()):
+    def query(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,), attempts: int = EMPTY_ANSWER_ATTEMPTS,
+              pass_fds: t.Sequence[int] = ()) -> CommandResult:
         """:meth:`read` a command whose answer is its stdout; an empty answer is asked again.
 
         Tools that print as they exit (block-buffered pipes: lvs, qemu-img) can have their output
@@ -134,6 +137,6 @@ class CommandRunner:
             return first
         return retry(attempt, lambda result: not result.stdout.strip(), attempts=attempts - 1)
 
-    def forget(self, argv, ok_rcs=(0,)):
+    def forget(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,)) -> None:
         """Drop one remembered answer (it was empty or is known to be stale)."""
         self._answers.pop((tuple(str(arg) for arg in argv), tuple(ok_rcs)), None)
