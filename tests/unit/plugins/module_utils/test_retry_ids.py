@@ -63,3 +63,20 @@ def test_ids_of_names_and_numbers():
         uid_of("no-such-user-%d" % os.getpid())
     with pytest.raises(KeyError):
         gid_of("no-such-group-%d" % os.getpid())
+
+
+def test_action_kinds_are_named_by_the_one_kind_type():
+    """apply() and check mode's prediction name a step by _kinds.Kind: no bare string left on either side."""
+    import glob
+    import re
+    from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
+    here = os.path.dirname(os.path.abspath(__file__))
+    sources = glob.glob(os.path.join(here, "..", "..", "..", "..", "plugins", "module_utils", "_*.py"))
+    assert len(sources) > 10
+    bare = []
+    for path in sources:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        bare += re.findall(r'Action\(\s*"[a-z_]+"|\.kind (?:==|in) \(?"[a-z_]+"|"[a-z_]+" in kinds', text)
+    assert bare == []
+    assert len({kind.value for kind in Kind}) == len(Kind) and Kind("mkfs") == "mkfs"
