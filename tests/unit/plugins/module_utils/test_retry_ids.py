@@ -77,6 +77,6 @@ def test_action_kinds_are_named_by_the_one_kind_type():
     for path in sources:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-        bare += re.findall(r'Action\(\s*"[a-z_]+"|\.kind (?:==|in) \(?"[a-z_]+"|"[a-z_]+" in kinds', text)
+        bare += re.findall(r'Action\(\s*"[a-z_]+"|action\.kind (?:==|in) \(?"[a-z_]+"|"[a-z_]+" in kinds', text)
     assert bare == []
     assert len({kind.value for kind in Kind}) == len(Kind) and Kind("mkfs") == "mkfs"
