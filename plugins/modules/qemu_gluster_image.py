@@ -326,6 +326,7 @@ requested:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import GLUSTERD_PORT
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import VolumeSessions, plan, report
 
@@ -342,7 +343,7 @@ ARGUMENT_SPEC = dict(
         state=dict(type="str", choices=["present", "absent"]),
     )),
     servers=dict(type="list", elements="str", required=True),
-    port=dict(type="int", default=24007),
+    port=dict(type="int", default=GLUSTERD_PORT),
     size=dict(type="str"),
     format=dict(type="str", choices=["qcow2", "raw", "qed"], default="qcow2"),
     preallocation=dict(type="str", choices=["off", "metadata", "falloc", "full"]),
