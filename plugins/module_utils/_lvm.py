@@ -77,25 +77,35 @@ class VolumeGroup:
         self.pv_names = list(pv_names)
 
 
+@dataclass
 class LogicalVolume:
     """One row of ``lvs``: a thin LV, a thin pool or any other LV of the VG."""
 
-    def __init__(self, row):
-        self.name = row["lv_name"]
-        self.vg = row["vg_name"]
-        self.attr = row["lv_attr"]
-        self.segtype = row["segtype"]
-        self.size_bytes = int(row["lv_size"])
-        self.pool = row["pool_lv"]
-        self.data_percent = _percent(row["data_percent"])
-        self.metadata_percent = _percent(row["metadata_percent"])
-        self.metadata_size_bytes = int(row["lv_metadata_size"]) if row["lv_metadata_size"] else None
-        self.chunk_size_bytes = int(row["chunk_size"]) if row["chunk_size"] else None
-        self.path = row["lv_path"]
-        self.dm_path = row["lv_dm_path"]
-        self.is_open = row["lv_device_open"] == "open"
-        self.active = row["lv_active"] == "active"
-        self.zero = row["zero"] == "zero"
+    name: str
+    vg: str
+    attr: str
+    segtype: str
+    size_bytes: int
+    pool: str
+    data_percent: t.Optional[float]
+    metadata_percent: t.Optional[float]
+    metadata_size_bytes: t.Optional[int]
+    chunk_size_bytes: t.Optional[int]
+    path: str
+    dm_path: str
+    is_open: bool
+    active: bool
+    zero: bool
+
+    @classmethod
+    def from_row(cls, row: t.Mapping[str, str]) -> "LogicalVolume":
+        """From a row of ``lvs`` as LV_FIELDS asks for it (sizes in bytes, empty where LVM has no value)."""
+        return cls(
+            row["lv_name"], row["vg_name"], row["lv_attr"], row["segtype"], int(row["lv_size"]), row["pool_lv"],
+            _percent(row["data_percent"]), _percent(row["metadata_percent"]), _optional_int(row["lv_metadata_size"]),
+            _optional_int(row["chunk_size"]), row["lv_path"], row["lv_dm_path"], row["lv_device_open"] == "open",
+            row["lv_active"] == "active", row["zero"] == "zero",
+        )
 
     @property
     def is_thin(self) -> bool:
@@ -144,6 +154,10 @@ def _percent(text):
     return float(text) if text not in (None, "") else None
 
 
+def _optional_int(text):
+    return int(text) if text else None
+
+
 def report_rows(document: t.Mapping[str, t.Any], kind: str) -> t.List[t.Dict[str, str]]:
     """The rows of a parsed LVM JSON report (``kind`` is vg, pv or lv)."""
     rows = []
@@ -180,7 +194,7 @@ def build_state(vg_name: str, vg_rows: t.List[t.Dict[str, str]], pv_rows: t.List
             vg = VolumeGroup(row, [pv["pv_name"] for pv in pv_rows if pv["vg_name"] == vg_name])
     return LvmState(
         vg=vg,
-        lvs={row["lv_name"]: LogicalVolume(row) for row in lv_rows},
+        lvs={row["lv_name"]: LogicalVolume.from_row(row) for row in lv_rows},
         devices=devices,
         mounts=_mount_pairs(mounts),
         vg_names=[row["vg_name"] for row in vg_rows],
