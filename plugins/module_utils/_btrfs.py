@@ -2,6 +2,9 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """A btrfs brick: the filesystem on a device, its fstab line, its live mount, its brick directory.
 
 observe() reads the node (blkid, wipefs, the device's first MiB, /etc/fstab, /proc/self/mountinfo,
@@ -14,15 +17,16 @@ from __future__ import annotations
 
 import copy
 import errno
-import grp
 import os
-import pwd
 import stat
+import typing as t
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
+from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
 from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, walk_directories
+from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
-from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size
 
 FSTYPE = "btrfs"
@@ -73,7 +77,7 @@ def _key(option):
     return option.split("=", 1)[0]
 
 
-def kernel_options(options):
+def kernel_options(options: t.Iterable[str]) -> t.List[str]:
     """The requested options the kernel reports, normalised to its spelling."""
     wanted = []
     for option in options:
@@ -107,7 +111,7 @@ class OptionDrift:
         self.unchangeable = unchangeable
 
 
-def option_drift(requested, live):
+def option_drift(requested: t.Iterable[str], live: t.Sequence[str]) -> OptionDrift:
     """The options a remount must pass to make ``live`` match ``requested``, and those it cannot."""
     wanted = kernel_options(requested)
     missing = [option for option in wanted if not _in_effect(option, live)]
@@ -124,7 +128,7 @@ def option_drift(requested, live):
     return OptionDrift(missing + switch_off, unchangeable)
 
 
-def options_after_remount(live, options):
+def options_after_remount(live: t.Sequence[str], options: t.Iterable[str]) -> t.List[str]:
     """The live options a remount with ``options`` should leave (a prediction for check mode)."""
     result = list(live)
     for option in kernel_options(options):
@@ -137,7 +141,7 @@ def options_after_remount(live, options):
     return result
 
 
-def parse_dump_super(text):
+def parse_dump_super(text: str) -> t.Dict[str, str]:
     """The ``key value`` lines of ``btrfs inspect-internal dump-super`` (no machine format exists)."""
     fields = {}
     for line in text.splitlines():
@@ -147,7 +151,7 @@ def parse_dump_super(text):
     return fields
 
 
-def parse_mode(mode):
+def parse_mode(mode: t.Any) -> t.Optional[int]:
     """An octal mode given as an int (YAML 0750) or a string ("0750", "750"); None if not one."""
     if mode is None:
         return None
@@ -159,12 +163,12 @@ def parse_mode(mode):
     return None
 
 
-def is_subdirectory(brick_dir):
+def is_subdirectory(brick_dir: t.Optional[str]) -> bool:
     """A relative path without empty, '.' or '..' parts: it can only name something below the mount point."""
     return bool(brick_dir) and not os.path.isabs(brick_dir) and all(part not in ("", ".", "..") for part in brick_dir.split("/"))
 
 
-def brick_path_of(params):
+def brick_path_of(params: t.Mapping[str, t.Any]) -> str:
     return os.path.join(os.path.normpath(params["mount_point"]), params["brick_dir"])
 
 
@@ -184,7 +188,7 @@ class PathState:
         self.link = link
 
 
-def read_path(path):
+def read_path(path: str) -> PathState:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -194,7 +198,7 @@ def read_path(path):
     return PathState(path, "other", info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode))
 
 
-def read_brick_path(mount_point, brick_dir):
+def read_brick_path(mount_point: str, brick_dir: str) -> PathState:
     """The brick directory as read_path() sees it, walking from the mount point one part at a time with
     lstat: a symbolic link anywhere below the mount point is reported as kind "symlink", never followed."""
     current = mount_point
@@ -211,7 +215,7 @@ def read_brick_path(mount_point, brick_dir):
     return read_path(current)
 
 
-def open_brick_dir(mount_point, brick_dir):
+def open_brick_dir(mount_point: str, brick_dir: str) -> int:
     """A file descriptor of the brick directory, made (mode 0755) where missing, no link followed below
     the mount point, not even one planted after observe() (_nofollow.walk_directories).
     A link raises BrickDirLink; anything else that is no directory NotADirectoryError."""
@@ -232,20 +236,17 @@ class BrickDirLink(Exception):
         self.link = "%s -> %s" % (path, target)
 
 
-def brick_dir_link_refusal(brick_path, link, remedy_prefix=""):
+def brick_dir_link_refusal(brick_path: str, link: str, remedy_prefix: str = "") -> Refusal:
     return Refusal("the brick directory is a symbolic link", link, "a directory %s on the brick filesystem" % brick_path,
                    remedy_prefix + "Remove the link (the module then makes the directory): a brick directory is never "
                    "followed, since the module changes owner and mode as root and glusterd would keep the volume's files "
                    "wherever it points.")
 
 
-def _lookup_id(name, database):
-    if name is None:
-        return None
-    if str(name).isdigit():
-        return int(name)
+def _lookup_id(name, lookup):
+    """The id of an owner or group (_ids), -1 for a name the node does not know (plan() refuses it)."""
     try:
-        return database(str(name))[2]
+        return lookup(name)
     except KeyError:
         return -1
 
@@ -271,7 +272,7 @@ class BrickState:
         self.device_bytes = fields.get("device_bytes")
 
     @property
-    def mounted_here(self):
+    def mounted_here(self) -> bool:
         """The device is what is mounted at the requested path."""
         return self.mount is not None and self.device is not None and self.mount_rdev == self.device.rdev
 
@@ -300,7 +301,7 @@ def _has_data_outside(path, brick_dir):
     return bool(os.listdir(current))
 
 
-def observe(runner, params):
+def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> BrickState:
     path = os.path.normpath(params["mount_point"])
     mounts = _fstab.read_mounts()
     fields = {"fstab": _fstab.read_fstab(), "mount": _fstab.mount_at(mounts, path), "mount_point": read_path(path)}
@@ -319,8 +320,8 @@ def observe(runner, params):
     if params["state"] == "present":
         fields["records"] = _blockdev.scan(runner)
         fields["fstab_targets"] = dict((entry.index, _resolve_spec(entry, fields["records"])) for entry in fields["fstab"].entries)
-        fields["owner_uid"] = _lookup_id(params.get("owner"), pwd.getpwnam)
-        fields["group_gid"] = _lookup_id(params.get("group"), grp.getgrnam)
+        fields["owner_uid"] = _lookup_id(params.get("owner"), uid_of)
+        fields["group_gid"] = _lookup_id(params.get("group"), gid_of)
     state = BrickState(**fields)
     if state.mounted_here and is_subdirectory(params.get("brick_dir")):
         state.brick = read_brick_path(path, params["brick_dir"])
@@ -442,10 +443,10 @@ def _filesystem_actions(state, params):
     if device.fstype == FSTYPE and not device.ambivalent and device.label == label:
         return [], False
     if device.fstype == FSTYPE and not device.ambivalent and state.mounted_here and state.fs_has_data is False:
-        return [Action("relabel", "relabel btrfs on %s from %r to %r" % (device.path, device.label, label),
+        return [Action(Kind.RELABEL, "relabel btrfs on %s from %r to %r" % (device.path, device.label, label),
                        ["btrfs", "filesystem", "label", path, label])], False
     if device.blank:
-        return [Action("mkfs", "create btrfs labelled %r on %s" % (label, device.path),
+        return [Action(Kind.MKFS, "create btrfs labelled %r on %s" % (label, device.path),
                        ["mkfs.btrfs", "-L", label, device.path])], True
     found = "%s holds %s" % (params["device"], device.describe())
     if not params["allow_format"]:
@@ -457,11 +458,11 @@ def _filesystem_actions(state, params):
         raise Refusal("will not format a mounted device", found + ", mounted on " + ", ".join(state.device_mounts),
                       "allow_format", "Unmount it first (state: unmounted).")
     if device.holders:
-        raise Refusal("will not format a device in use", found + ", used by " + ", ".join(device.holders),
+        raise Refusal("will not format a device in use", found,  # describe() names the holders
                       "allow_format", "Release it first (deactivate or remove what is stacked on it).")
     return [
-        Action("wipe", "erase every signature on %s (%s)" % (device.path, device.describe()), ["wipefs", "--all", device.path]),
-        Action("mkfs", "create btrfs labelled %r on %s (forced)" % (label, device.path),
+        Action(Kind.WIPE, "erase every signature on %s (%s)" % (device.path, device.describe()), ["wipefs", "--all", device.path]),
+        Action(Kind.MKFS, "create btrfs labelled %r on %s (forced)" % (label, device.path),
                ["mkfs.btrfs", "-f", "-L", label, device.path]),
     ], True
 
@@ -470,7 +471,7 @@ def _brick_dir_action(state, params):
     brick_path = brick_path_of(params)
     uid, gid, mode = state.owner_uid, state.group_gid, parse_mode(params.get("mode"))
     if not state.mounted_here:
-        return [Action("brick_dir", "ensure brick directory %s once mounted" % brick_path, path=brick_path, uid=uid, gid=gid, mode=mode)]
+        return [Action(Kind.BRICK_DIR, "ensure brick directory %s once mounted" % brick_path, path=brick_path, uid=uid, gid=gid, mode=mode)]
     brick = state.brick
     if brick.kind == "symlink":
         raise brick_dir_link_refusal(brick_path, brick.link)
@@ -485,7 +486,7 @@ def _brick_dir_action(state, params):
         changes.append("mode %04o" % mode)
     if not changes:
         return []
-    return [Action("brick_dir", "brick directory %s: %s" % (brick_path, ", ".join(changes)), path=brick_path, uid=uid, gid=gid, mode=mode)]
+    return [Action(Kind.BRICK_DIR, "brick directory %s: %s" % (brick_path, ", ".join(changes)), path=brick_path, uid=uid, gid=gid, mode=mode)]
 
 
 def _plan_present(state, params):
@@ -503,7 +504,7 @@ def _plan_present(state, params):
     if point.kind == "other":
         raise Refusal("mount point exists and is not a directory", path, "a directory", "Move it away or choose another path.")
     if point.kind == "missing":
-        actions.append(Action("mkdir", "create mount point %s" % path, path=path))
+        actions.append(Action(Kind.MKDIR, "create mount point %s" % path, path=path))
     elif not state.mount and point.entries:
         raise Refusal(
             "mount point is not empty", "%s holds %s" % (path, ", ".join(point.entries[:5])), "mount %s there" % params["device"],
@@ -514,11 +515,11 @@ def _plan_present(state, params):
     current = state.fstab.entries_for(path)
     if spec is None or not current or current[0].render() != entry.render():
         actions.append(Action(
-            "fstab", "set fstab line: %s" % entry.render(), path=path, entry=entry, uuid_from=params["device"] if spec is None else None,
+            Kind.FSTAB, "set fstab line: %s" % entry.render(), path=path, entry=entry, uuid_from=params["device"] if spec is None else None,
         ))
 
     if not state.mounted_here:
-        actions.append(Action("mount", "mount %s" % path, ["mount", path]))
+        actions.append(Action(Kind.MOUNT, "mount %s" % path, ["mount", path]))
     else:
         drift = option_drift(params["mount_options"], state.mount.options)
         if drift.unchangeable:
@@ -531,7 +532,7 @@ def _plan_present(state, params):
             # merging them with the live ones (a merged "noatime,relatime" would keep noatime).
             wanted = kernel_options(params["mount_options"])
             options = wanted + [off for off in drift.remount if off not in wanted]
-            actions.append(Action("remount", "remount %s to apply %s" % (path, ",".join(drift.remount)),
+            actions.append(Action(Kind.REMOUNT, "remount %s to apply %s" % (path, ",".join(drift.remount)),
                                   ["mount", "-o", ",".join(["remount"] + options), state.device.path, path],
                                   requested=list(params["mount_options"]), changes=drift.remount))
     return actions + _grow_action(state, params, new_fs) + _brick_dir_action(state, params)
@@ -563,7 +564,7 @@ def _grow_action(state, params, new_fs):
     if usable == fs_bytes:
         return []
     path = os.path.normpath(params["mount_point"])
-    return [Action("grow", "grow btrfs on %s from %s to %s" % (state.device.path, format_size(fs_bytes), format_size(usable)),
+    return [Action(Kind.GROW, "grow btrfs on %s from %s to %s" % (state.device.path, format_size(fs_bytes), format_size(usable)),
                    ["btrfs", "filesystem", "resize", "max", path])]
 
 
@@ -579,7 +580,7 @@ def _plan_removal(state, params):
                           "%s on %s" % (params["device"], path), "Check device and path.")
     actions = []
     if state.mount is not None:
-        actions.append(Action("umount", "unmount %s" % path, ["umount", path]))
+        actions.append(Action(Kind.UMOUNT, "unmount %s" % path, ["umount", path]))
     if params["state"] == "absent":
         entries = state.fstab.entries_for(path)
         foreign = [entry.render() for entry in entries if entry.vfstype != FSTYPE]
@@ -587,12 +588,12 @@ def _plan_removal(state, params):
             raise Refusal("fstab mounts something else than btrfs there", "; ".join(foreign), "remove a btrfs brick line",
                           "Check path.")
         if entries:
-            actions.append(Action("fstab", "remove fstab line: %s" % "; ".join(entry.render() for entry in entries),
+            actions.append(Action(Kind.FSTAB, "remove fstab line: %s" % "; ".join(entry.render() for entry in entries),
                                   path=path, entry=None, uuid_from=None))
     return actions
 
 
-def plan(state, params):
+def plan(state: BrickState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     _check_common(params)
     if params["state"] == "present":
         return _plan_present(state, params)
@@ -648,17 +649,17 @@ def _check_remount(action):
                            % (",".join(mount.options if mount else []), ",".join(drift.remount)))
 
 
-def apply(runner, state, params, actions):
+def apply(runner: CommandRunner, state: BrickState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
     for action in actions:
-        if action.kind == "fstab":
+        if action.kind == Kind.FSTAB:
             _apply_fstab(runner, action)
-        elif action.kind == "mkdir":
+        elif action.kind == Kind.MKDIR:
             os.makedirs(action.params["path"], 0o755)
-        elif action.kind == "brick_dir":
+        elif action.kind == Kind.BRICK_DIR:
             _apply_brick_dir(action, os.path.normpath(params["mount_point"]), params["brick_dir"])
         else:
             runner.run(action.argv)
-            if action.kind == "remount":
+            if action.kind == Kind.REMOUNT:
                 _check_remount(action)
 
 
@@ -683,24 +684,25 @@ def _predict(before, params, actions):
     fstab_text = before.fstab.text
     facts = _facts(before, fstab_text, path)
     for action in actions:
-        if action.kind == "fstab":
+        if action.kind == Kind.FSTAB:
             fstab_text = _predicted_fstab(before.fstab, action)
             entries = _fstab.FstabTable(fstab_text).entries_for(path)
             facts["fstab_line"] = entries[0].render() if entries else None
-        elif action.kind in ("mkfs", "relabel"):
+        elif action.kind in (Kind.MKFS, Kind.RELABEL):
             facts.update(label=params["label"], fstype=FSTYPE)
-            if action.kind == "mkfs":
+            if action.kind == Kind.MKFS:
                 facts["uuid"] = None
-        elif action.kind == "mount":
+        elif action.kind == Kind.MOUNT:
             facts.update(mounted=True, mount_options=kernel_options(params["mount_options"]))
-        elif action.kind == "remount":
+        elif action.kind == Kind.REMOUNT:
             facts["mount_options"] = options_after_remount(facts["mount_options"], action.params["changes"])
-        elif action.kind == "umount":
+        elif action.kind == Kind.UMOUNT:
             facts.update(mounted=False, mount_options=[])
     return facts, fstab_text
 
 
-def report(runner, before, after, params, actions):
+def report(runner: CommandRunner, before: BrickState, after: t.Optional[BrickState], params: t.Mapping[str, t.Any],
+           actions: t.List[Action]) -> t.Dict[str, t.Any]:
     path = os.path.normpath(params["mount_point"])
     before_facts = _facts(before, before.fstab.text, path)
     if after is None:

@@ -2,6 +2,9 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """The two mount tables: /etc/fstab (read, edited line by line, rewritten atomically) and the
 kernel's live one, /proc/self/mountinfo.
 
@@ -15,6 +18,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import typing as t
+from dataclasses import dataclass
 
 FSTAB_PATH = "/etc/fstab"
 MOUNTINFO_PATH = "/proc/self/mountinfo"
@@ -24,12 +29,12 @@ _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 _ESCAPED_CHARS = {" ": "\\040", "\t": "\\011", "\n": "\\012", "\\": "\\134"}
 
 
-def unescape_field(text):
+def unescape_field(text: str) -> str:
     """A field of fstab or mountinfo with its octal escapes decoded."""
     return _OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), text)
 
 
-def escape_field(text):
+def escape_field(text: str) -> str:
     """A value written as one fstab field: blanks and backslashes octal-escaped."""
     return "".join(_ESCAPED_CHARS.get(char, char) for char in text)
 
@@ -48,7 +53,7 @@ class FstabEntry:
         self.passno = passno
         self.index = index
 
-    def render(self):
+    def render(self) -> str:
         """The line this entry is written as (without its newline)."""
         return " ".join(
             (
@@ -61,7 +66,7 @@ class FstabEntry:
             )
         )
 
-    def source_kind(self):
+    def source_kind(self) -> t.Tuple[str, str]:
         """("LABEL", value), ("UUID", value) or ("device", path): how the spec names its source."""
         key, sep, value = self.spec.partition("=")
         if sep and key.upper() in ("LABEL", "UUID", "PARTLABEL", "PARTUUID"):
@@ -100,12 +105,12 @@ class FstabTable:
             entry for entry in (_parse_fstab_line(line, index) for index, line in enumerate(self.lines)) if entry is not None
         ]
 
-    def entries_for(self, mount_point):
+    def entries_for(self, mount_point: str) -> t.List[FstabEntry]:
         """Every mount line whose second field is ``mount_point`` (normalised)."""
         wanted = os.path.normpath(mount_point)
         return [entry for entry in self.entries if os.path.normpath(entry.file) == wanted]
 
-    def with_entry(self, entry):
+    def with_entry(self, entry: FstabEntry) -> str:
         """The fstab text with the line for ``entry.file`` replaced by ``entry`` (or appended).
 
         The caller makes sure at most one line names that mount point.
@@ -122,13 +127,13 @@ class FstabTable:
             lines.append(entry.render() + "\n")
         return "".join(lines)
 
-    def without_mount_point(self, mount_point):
+    def without_mount_point(self, mount_point: str) -> str:
         """The fstab text with every line for ``mount_point`` removed."""
         doomed = set(entry.index for entry in self.entries_for(mount_point))
         return "".join(line for index, line in enumerate(self.lines) if index not in doomed)
 
 
-def read_fstab(path=FSTAB_PATH):
+def read_fstab(path: str = FSTAB_PATH) -> FstabTable:
     """The FstabTable of ``path``; an absent file reads as empty."""
     try:
         with open(path, encoding="utf-8", newline="") as handle:
@@ -137,7 +142,7 @@ def read_fstab(path=FSTAB_PATH):
         return FstabTable("")
 
 
-def write_atomically(path, text):
+def write_atomically(path: str, text: str) -> None:
     """Replace ``path`` with ``text``: temp file in the same directory, fsync, rename, fsync dir.
 
     The new file keeps the old one's owner and mode (0644 root when there was none), so a crash
@@ -169,27 +174,26 @@ def write_atomically(path, text):
         os.close(directory_fd)
 
 
+@dataclass(repr=False)
 class MountEntry:
-    """One line of /proc/self/mountinfo: where, what, and the options the kernel reports.
+    """One line of /proc/self/mountinfo (the one mount-table parser of the collection): where, what,
+    and the options the kernel reports.
 
     ``options`` joins the per-mount options (rw, noatime ...) and the filesystem's super options
     (nodatacow, autodefrag ... for btrfs), without repeats, in the kernel's order.
     """
 
-    __slots__ = ("mount_point", "root", "fstype", "source", "options")
-
-    def __init__(self, mount_point, root, fstype, source, options):
-        self.mount_point = mount_point
-        self.root = root
-        self.fstype = fstype
-        self.source = source
-        self.options = options
+    mount_point: str
+    root: str
+    fstype: str
+    source: str
+    options: t.List[str]
 
     def __repr__(self):
         return "MountEntry(%r on %r, %r)" % (self.source, self.mount_point, ",".join(self.options))
 
 
-def parse_mountinfo(text):
+def parse_mountinfo(text: str) -> t.List[MountEntry]:
     """The MountEntry list of a mountinfo text, in mount order (later mounts stack on earlier)."""
     mounts = []
     for line in text.splitlines():
@@ -206,12 +210,12 @@ def parse_mountinfo(text):
     return mounts
 
 
-def read_mounts(path=MOUNTINFO_PATH):
+def read_mounts(path: str = MOUNTINFO_PATH) -> t.List[MountEntry]:
     with open(path, encoding="utf-8") as handle:
         return parse_mountinfo(handle.read())
 
 
-def mount_at(mounts, mount_point):
+def mount_at(mounts: t.List[MountEntry], mount_point: str) -> t.Optional[MountEntry]:
     """The mount visible at ``mount_point`` (the last one stacked there), or None."""
     wanted = os.path.normpath(mount_point)
     found = None

@@ -2,6 +2,9 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """GlusterFS trusted pool and replica volumes: observe, plan, apply.
 
 observe() reads the pool, the volume and its options with ``gluster --xml`` (LANG=C through the
@@ -20,11 +23,14 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 import socket
-import time
 import xml.etree.ElementTree as ET
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
+    BRICK_SETTLE_TIME, GLUSTERD_PORT, POLL_INTERVAL, PORT_PROBE_TIMEOUT)
+from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
-from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 
 GROUPS_DIR = "/var/lib/glusterd/groups"
 PEER_IN_CLUSTER = "Peer in Cluster"
@@ -40,26 +46,26 @@ PEER_SILENT_HINT = "A peer did not answer glusterd in time"
 # "no element found").
 TRANSIENT = (GLUSTERD_DOWN, "Another transaction is in progress", "Locking failed", PEER_SILENT, "no element found",
              "no output")
-POLL_INTERVAL = 1.0
-# Right after glusterd (re)starts, its bricks (Debian's unit stops them with it: KillMode=control-group)
-# and its peer connections come back within ~3 s (lab); a brick still offline after this is down.
-BRICK_SETTLE_TIME = 10.0
 # A cluster change that failed only because another transaction held the cluster lock: it failed
 # before its staging phase, so nothing changed and a retry is safe. (A staging failure is never
 # retried: glusterd may already have marked brick directories with the new volume's id.)
 CLUSTER_LOCK_BUSY = ("Another transaction is in progress", "Locking failed")
 
-# gluster accepts these letters, numbers, '-' and '_' in a volume name (cli_validate_volname);
-# 'all' is the CLI's word for "every volume" (volume get all, volume status all).
+# The one volume-name rule of the collection (modules, and the roles through the test plugin
+# vmstorage.gluster.volume_name). gluster's CLI (cli_validate_volname in cli/src/cli-cmd-parser.c)
+# takes letters, digits, '-' and '_', not a leading '-', and none of its reserved words ('all' is
+# "every volume" in volume get/status all; the others are volfile or snapshot config words).
+# Stricter than gluster on purpose: at most 64 characters (gluster: 256) since the name also names
+# the thin LV, btrfs label and mount point, and the reserved words in any case.
 VOLUME_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 VOLUME_NAME_MAX = 64
-RESERVED_NAMES = ("all",)
+RESERVED_NAMES = ("volume", "type", "subvolumes", "option", "end-volume", "all", "volume_not_in_ring", "description",
+                  "force", "snap-max-hard-limit", "snap-max-soft-limit", "auto-delete", "activate-on-create")
+VOLUME_NAME_RULE = ("up to %d letters, digits, '-' and '_', not starting with '-' and not one of gluster's reserved words "
+                    "(%s)" % (VOLUME_NAME_MAX, ", ".join(RESERVED_NAMES)))
 # A host name or IPv4/IPv6 literal: no spaces, no ':' (the brick separator), no shell specials.
 BRICK_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 BRICK_PATH = re.compile(r"^/[A-Za-z0-9._/+@=-]*$")
-# glusterd's port: a host that must be probed into the pool has to answer there (asked before any probe).
-GLUSTERD_PORT = 24007
-PORT_PROBE_TIMEOUT = 3.0
 # A help-xml default that says the option takes a number, size or percentage ("16", "64MB", "10%", "-1").
 # "0" and "1" say nothing: gluster writes some booleans so (transport.keepalive).
 NUMERIC_DEFAULT = re.compile(r"^-?\d+(\.\d+)?([KMGTP]?B|%)?$", re.IGNORECASE)
@@ -220,13 +226,13 @@ class ClusterState:
     unreachable: t.Dict[str, str] = field(default_factory=dict)
     local_paths: t.Dict[str, LocalPath] = field(default_factory=dict)
 
-    def same_host(self, first, second):
+    def same_host(self, first: str, second: str) -> bool:
         return first == second or bool(self.host_names.get(first, {first}) & self.host_names.get(second, {second}))
 
 
 # ---------------------------------------------------------------- parsers (gluster --xml output)
 
-def cli_output(text):
+def cli_output(text: str) -> ET.Element:
     """The <cliOutput> root of a --xml answer, or ValueError with gluster's opErrstr."""
     root = ET.fromstring(text)
     if root.findtext("opRet", "0").strip() != "0":
@@ -238,7 +244,7 @@ def _int(element, tag):
     return int(element.findtext(tag, "0") or 0)
 
 
-def parse_volumes(text):
+def parse_volumes(text: str) -> t.Dict[str, Volume]:
     """``gluster --xml volume info`` -> {name: Volume}."""
     volumes = {}
     for node in cli_output(text).iter("volume"):
@@ -265,7 +271,7 @@ def _brick_nodes(text):
                    int(port) if port.isdigit() else None, int(node.findtext("pid") or 0))
 
 
-def parse_brick_status(text):
+def parse_brick_status(text: str) -> t.Dict[t.Tuple[str, str], bool]:
     """``gluster --xml volume status NAME`` -> {(peer uuid, path): online} for the brick processes.
 
     Online means the process runs and glusterd knows its port: clients find a brick through that port
@@ -276,12 +282,12 @@ def parse_brick_status(text):
     return {key: running and port is not None for key, running, port, _pid in _brick_nodes(text)}
 
 
-def parse_portless_bricks(text):
+def parse_portless_bricks(text: str) -> t.Dict[t.Tuple[str, str], int]:
     """{(peer uuid, path): PID} of the brick processes that run without a port (see parse_brick_status)."""
     return {key: pid for key, running, port, pid in _brick_nodes(text) if running and port is None}
 
 
-def parse_pool(text):
+def parse_pool(text: str) -> t.List[Peer]:
     """``gluster --xml pool list`` (or peer status) -> [Peer]."""
     peers = []
     for node in cli_output(text).iter("peer"):
@@ -291,7 +297,7 @@ def parse_pool(text):
     return peers
 
 
-def parse_volume_get(text):
+def parse_volume_get(text: str) -> t.Dict[str, str]:
     """``gluster --xml volume get NAME all`` -> {key: value} without the '(DEFAULT)' marks."""
     return {
         opt.findtext("Option"): DEFAULT_MARK.sub("", opt.findtext("Value") or "")
@@ -299,17 +305,17 @@ def parse_volume_get(text):
     }
 
 
-def parse_option_help(text):
+def parse_option_help(text: str) -> t.Set[str]:
     """``gluster --xml volume set help-xml`` -> the set of documented option keys."""
     return {opt.findtext("name") for opt in ET.fromstring(text).iter("option")}
 
 
-def parse_option_defaults(text):
+def parse_option_defaults(text: str) -> t.Dict[str, str]:
     """``gluster --xml volume set help-xml`` -> {key: its documented default value}."""
     return {opt.findtext("name"): (opt.findtext("defaultValue") or "").strip() for opt in ET.fromstring(text).iter("option")}
 
 
-def parse_group_file(text):
+def parse_group_file(text: str) -> t.Dict[str, str]:
     """A /var/lib/glusterd/groups file (key=value lines) -> {key: value}."""
     options = {}
     for line in text.splitlines():
@@ -322,7 +328,7 @@ def parse_group_file(text):
 
 # ---------------------------------------------------------------- values
 
-def option_text(value):
+def option_text(value: t.Any) -> str:
     """A YAML value as the string gluster takes: YAML's on/yes arrive as booleans."""
     if isinstance(value, bool):
         return "on" if value else "off"
@@ -338,7 +344,7 @@ def _size_bytes(text):
     return float(match.group(1)) * SIZE_UNITS[match.group(2)]
 
 
-def option_values_equal(current, wanted):
+def option_values_equal(current: str, wanted: str) -> bool:
     """Whether gluster reads both strings as the same value (on == enable, 64MB == 67108864)."""
     current, wanted = current.strip().lower(), wanted.strip().lower()
     if current == wanted:
@@ -354,7 +360,7 @@ def option_values_equal(current, wanted):
 
 # ---------------------------------------------------------------- what was asked
 
-def wanted_bricks(params):
+def wanted_bricks(params: t.Mapping[str, t.Any]) -> t.List[Brick]:
     """The bricks asked for, in order, as Brick objects (nodes x brick_path, or brick_addresses)."""
     if params.get("brick_addresses"):
         bricks = []
@@ -368,7 +374,8 @@ def wanted_bricks(params):
     return [Brick(node, params.get("brick_path") or "") for node in params.get("nodes") or []]
 
 
-def wanted_options(groups, params, new_volume=False):
+def wanted_options(groups: t.Mapping[str, t.Optional[t.Dict[str, str]]], params: t.Mapping[str, t.Any],
+                   new_volume: bool = False) -> t.Dict[str, str]:
     """Groups expanded (in the order given), then ``options``, then ``auth_allow``: later wins.
 
     ``groups`` maps the group names to their options as observe() read them. A ``new_volume`` that
@@ -386,12 +393,12 @@ def wanted_options(groups, params, new_volume=False):
     return options
 
 
-def default_auth_allow(params):
+def default_auth_allow(params: t.Mapping[str, t.Any]) -> t.List[str]:
     """The brick hosts, once each, in brick order: the auth.allow of a new volume that is given none."""
     return list(dict.fromkeys(brick.host for brick in wanted_bricks(params)))
 
 
-def admits_any_client(entry):
+def admits_any_client(entry: str) -> bool:
     """Whether one auth.allow entry admits every client (see ANY_CLIENT_PROBES)."""
     entry = entry.strip()
     if "/" in entry:
@@ -402,43 +409,47 @@ def admits_any_client(entry):
     return any(all(fnmatch.fnmatchcase(address, entry) for address in probes) for probes in ANY_CLIENT_PROBES)
 
 
-def open_entries(value):
+def open_entries(value: str) -> t.List[str]:
     """The entries of an auth.allow value (comma-separated) that admit every client."""
     return [entry.strip() for entry in value.split(",") if admits_any_client(entry)]
 
 
 # ---------------------------------------------------------------- observe
 
-def gluster_argv(*args):
+def gluster_argv(*args: str) -> t.List[str]:
     return ["gluster", "--mode=script"] + list(args)
 
 
-def _query(runner, deadline, *args, fresh=False):
+def _query(runner: CommandRunner, deadline: Deadline, *args: str, fresh: bool = False) -> str:
     """The stdout of a read-only ``gluster --xml`` command, retried until ``deadline`` while glusterd is
     starting ('Connection failed'), busy with another node's transaction, or answers nothing (seen in the
     lab under load: rc 0 and an empty stdout). ``fresh`` asks glusterd again even when this run asked
     the same before (polling)."""
     argv = gluster_argv("--xml", *args)
-    while True:
+
+    def attempt():
         if fresh:
             runner.forget(argv)
         result = runner.read(argv, check=False)
         try:
             cli_output(result.stdout)
             if result.rc == 0:
-                return result.stdout
-            problem = result.stderr or "exit code %s" % result.rc
+                return result, None
+            return result, result.stderr or "exit code %s" % result.rc
         except (ValueError, ET.ParseError) as exc:
             runner.forget(argv)
-            problem = "%s %s" % (result.stdout.strip() or result.stderr.strip() or "no output", exc)
-        if not any(word in problem for word in TRANSIENT) or time.monotonic() >= deadline:
-            error = CommandError(result.argv, result.rc, result.stdout, problem)
-            if GLUSTERD_DOWN in problem:
-                raise GlusterError(error, GLUSTERD_HINT)
-            if PEER_SILENT in problem:
-                raise GlusterError(error, _silent_peer_hint(runner))
-            raise error
-        time.sleep(POLL_INTERVAL)
+            return result, "%s %s" % (result.stdout.strip() or result.stderr.strip() or "no output", exc)
+
+    result, problem = retry(attempt, lambda outcome: outcome[1] is not None and any(word in outcome[1] for word in TRANSIENT),
+                            deadline, POLL_INTERVAL)
+    if problem is None:
+        return result.stdout
+    error = CommandError(result.argv, result.rc, result.stdout, problem)
+    if GLUSTERD_DOWN in problem:
+        raise GlusterError(error, GLUSTERD_HINT)
+    if PEER_SILENT in problem:
+        raise GlusterError(error, _silent_peer_hint(runner))
+    raise error
 
 
 def _silent_peer_hint(runner):
@@ -497,8 +508,8 @@ def _read_groups(names):
     return groups
 
 
-def observe(runner, params):
-    deadline = time.monotonic() + params["peer_timeout"]
+def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ClusterState:
+    deadline = Deadline("peer_timeout", params["peer_timeout"])
     peers = parse_pool(_query(runner, deadline, "pool", "list"))
     if not valid_volume_name(params["name"]):
         # plan() refuses it; never hand such a string to the CLI.
@@ -547,10 +558,13 @@ def _observe_bricks(runner, volume, peers, deadline):
     run just after a glusterd restart would otherwise find bricks and peers down that come back
     by themselves a moment later.
     """
-    started = time.monotonic()
-    settle = min(deadline, started + BRICK_SETTLE_TIME)
-    fresh = False
-    while True:
+    settle = Deadline("brick settle", BRICK_SETTLE_TIME, within=deadline)
+    seen = {"peers": peers}
+
+    def attempt():
+        fresh = volume.settle is not None
+        if fresh:
+            seen["peers"] = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
         status = _query(runner, deadline, "volume", "status", "all", fresh=fresh)
         online, portless = parse_brick_status(status), parse_portless_bricks(status)
         for brick in volume.bricks:
@@ -558,12 +572,11 @@ def _observe_bricks(runner, volume, peers, deadline):
             brick.portless_pid = portless.get((brick.uuid, brick.path))
         if volume.settle is None:
             volume.settle = {"offline_at_first_look": [brick.spec for brick in volume.bricks if not brick.online]}
-        if all(brick.online for brick in volume.bricks) or time.monotonic() >= settle:
-            volume.settle["waited"] = round(time.monotonic() - started, 1)
-            return peers
-        time.sleep(POLL_INTERVAL)
-        fresh = True
-        peers = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
+        return volume.bricks
+
+    retry(attempt, lambda bricks: not all(brick.online for brick in bricks), settle, POLL_INTERVAL)
+    volume.settle["waited"] = round(settle.elapsed(), 1)
+    return seen["peers"]
 
 
 def _observe_new_bricks(state, params):
@@ -605,16 +618,16 @@ def _all_set_already(reconfigured, groups, params):
     return all(key in reconfigured and option_values_equal(reconfigured[key], value) for key, value in wanted.items())
 
 
-def local_online_brick(runner, volume_name):
+def local_online_brick(runner: CommandRunner, volume_name: str) -> t.Optional[Brick]:
     """This node's brick of a started volume when its brick process runs, else None.
 
     For readers that may look at the brick directly (qemu_gluster_image's quick look); two
     questions to glusterd that runner.read answers once per module run.
     """
-    volume = parse_volumes(_query(runner, time.monotonic(), "volume", "info")).get(volume_name)
+    volume = parse_volumes(_query(runner, Deadline("no wait", 0), "volume", "info")).get(volume_name)
     if volume is None or not volume.started:
         return None
-    online = parse_brick_status(_query(runner, time.monotonic(), "volume", "status", "all"))
+    online = parse_brick_status(_query(runner, Deadline("no wait", 0), "volume", "status", "all"))
     for brick in volume.bricks:
         if online.get((brick.uuid, brick.path)) and _is_this_node(_host_names(brick.host)):
             return brick
@@ -623,15 +636,17 @@ def local_online_brick(runner, volume_name):
 
 # ---------------------------------------------------------------- plan (pure)
 
-def valid_volume_name(name):
-    return bool(VOLUME_NAME.match(name or "")) and len(name) <= VOLUME_NAME_MAX and name.lower() not in RESERVED_NAMES
+def valid_volume_name(name: t.Any) -> bool:
+    """Whether ``name`` is a volume name by the collection's one rule (see VOLUME_NAME above)."""
+    return (isinstance(name, str) and bool(VOLUME_NAME.match(name)) and len(name) <= VOLUME_NAME_MAX
+            and name.lower() not in RESERVED_NAMES)
 
 
 def _check_request(params, bricks):
     name = params["name"]
     if not valid_volume_name(name):
         raise Refusal("invalid volume name", repr(name), "a volume name",
-                      "Use up to %d letters, digits, '-' and '_', not starting with '-' and not 'all'." % VOLUME_NAME_MAX)
+                      "Use %s." % VOLUME_NAME_RULE)
     if params["state"] == "absent":
         return
     replica = params["replica"]
@@ -800,7 +815,7 @@ def _brick_start_action(state, name):
     if not down:
         return []
     specs = [brick.spec for brick in down]
-    return [Action("start_bricks", "start the offline bricks of %s: %s" % (name, " ".join(specs)),
+    return [Action(Kind.START_BRICKS, "start the offline bricks of %s: %s" % (name, " ".join(specs)),
                    gluster_argv("volume", "start", name, "force"), bricks=specs)]
 
 
@@ -810,7 +825,7 @@ def _probe_actions(state, bricks):
         if host in state.local_hosts:
             continue
         if not _known_peer(state, host):
-            actions.append(Action("probe", "probe peer %s" % host, gluster_argv("peer", "probe", host), host=host))
+            actions.append(Action(Kind.PROBE, "probe peer %s" % host, gluster_argv("peer", "probe", host), host=host))
     return actions
 
 
@@ -826,7 +841,7 @@ def _option_action(volume_name, state, wanted):
     for key, value in changes:
         argv += [key, value]
         described.append("%s=%s (was %s)" % (key, value, current[key]) if key in current else "%s=%s" % (key, value))
-    return [Action("set_options", "set options on %s: %s" % (volume_name, ", ".join(described)), argv,
+    return [Action(Kind.SET_OPTIONS, "set options on %s: %s" % (volume_name, ", ".join(described)), argv,
                    keys=[key for key, _value in changes])]
 
 
@@ -836,15 +851,15 @@ def _layout_argv(params, bricks):
     return layout + [brick.spec for brick in bricks]
 
 
-def plan(state, params):
+def plan(state: ClusterState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     bricks = wanted_bricks(params) if params["state"] != "absent" else []
     _check_request(params, bricks)
     name, volume = params["name"], state.volume
     if params["state"] == "absent":
         if volume is None:
             return []
-        actions = [Action("stop", "stop volume %s" % name, gluster_argv("volume", "stop", name))] if volume.started else []
-        return actions + [Action("delete", "delete volume %s (brick directories and their data stay)" % name,
+        actions = [Action(Kind.STOP, "stop volume %s" % name, gluster_argv("volume", "stop", name))] if volume.started else []
+        return actions + [Action(Kind.DELETE, "delete volume %s (brick directories and their data stay)" % name,
                                  gluster_argv("volume", "delete", name))]
     _check_replica_sets(state, bricks, params["replica"])
     wanted = wanted_options(state.groups, params, new_volume=volume is None)
@@ -855,20 +870,20 @@ def plan(state, params):
     started = volume is not None and volume.started
     if volume is None:
         not_there_yet = _check_local_brick_paths(state, name, bricks)
-        actions.append(Action("create", "create volume %s: replica %d%s, bricks %s" % (
+        actions.append(Action(Kind.CREATE, "create volume %s: replica %d%s, bricks %s" % (
             name, params["replica"], " arbiter 1" if params["arbiter"] else "", " ".join(brick.spec for brick in bricks)),
             gluster_argv("volume", "create", name, *_layout_argv(params, bricks))))
     else:
         new_bricks = _brick_growth(state, volume, bricks, params)
         not_there_yet = _check_local_brick_paths(state, name, new_bricks)
         if new_bricks:
-            actions.append(Action("add_brick", "add bricks to %s: %s" % (name, " ".join(brick.spec for brick in new_bricks)),
+            actions.append(Action(Kind.ADD_BRICK, "add bricks to %s: %s" % (name, " ".join(brick.spec for brick in new_bricks)),
                                   gluster_argv("volume", "add-brick", name, *_layout_argv(params, new_bricks))))
     actions += _option_action(name, state, wanted)
     if params["state"] == "started" and not started:
-        actions.append(Action("start", "start volume %s" % name, gluster_argv("volume", "start", name)))
+        actions.append(Action(Kind.START, "start volume %s" % name, gluster_argv("volume", "start", name)))
     elif params["state"] == "stopped" and started:
-        actions.append(Action("stop", "stop volume %s" % name, gluster_argv("volume", "stop", name)))
+        actions.append(Action(Kind.STOP, "stop volume %s" % name, gluster_argv("volume", "stop", name)))
     elif params["state"] == "started":
         actions += _brick_start_action(state, name)
     if not_there_yet:
@@ -894,26 +909,27 @@ def _wait_for_peers(runner, state, bricks, deadline, purpose):
     """
     all_hosts = list(dict.fromkeys(brick.host for brick in bricks))
     hosts = [host for host in all_hosts if host not in state.local_hosts]
-    while True:
+
+    def attempt():
         peers = parse_pool(_query(runner, deadline, "pool", "list", fresh=True))
         waiting = _not_ready_in(state, peers, hosts)
         for remote in [] if waiting else hosts:
             remote_peers = parse_pool(_query(runner, deadline, "--remote-host=%s" % remote, "pool", "list", fresh=True))
             others = [host for host in all_hosts if not state.same_host(host, remote)]
             waiting += ["%s (as %s sees it)" % (host, remote) for host in _not_ready_in(state, remote_peers, others)]
-        if not waiting:
-            return
-        if time.monotonic() >= deadline:
-            seen = "; ".join("%s: %s, %s" % ("/".join(peer.hostnames), peer.state, "connected" if peer.connected else "disconnected")
-                             for peer in peers if not peer.is_self)
-            raise PeersNotReady("peers %s not connected and in the cluster by the deadline: found pool %s; asked for %s. "
-                                "Check that glusterd runs there (`systemctl start glusterd`) and that port %d is reachable; "
-                                "raise peer_timeout for slow nodes." % (", ".join(waiting), seen or "empty", purpose, GLUSTERD_PORT))
-        time.sleep(POLL_INTERVAL)
+        return peers, waiting
+
+    peers, waiting = retry(attempt, lambda outcome: bool(outcome[1]), deadline, POLL_INTERVAL)
+    if waiting:
+        seen = "; ".join("%s: %s, %s" % ("/".join(peer.hostnames), peer.state, "connected" if peer.connected else "disconnected")
+                         for peer in peers if not peer.is_self)
+        raise PeersNotReady("peers %s not connected and in the cluster by the deadline: found pool %s; asked for %s. "
+                            "Check that glusterd runs there (`systemctl start glusterd`) and that port %d is reachable; "
+                            "raise peer_timeout for slow nodes." % (", ".join(waiting), seen or "empty", purpose, GLUSTERD_PORT))
 
 
 def _explained(err, action):
-    if action.kind == "set_options":
+    if action.kind == Kind.SET_OPTIONS:
         # Proven in the lab: a bad value anywhere in one `volume set` leaves every key of it unchanged.
         return GlusterError(err, "gluster checks every value of one `volume set` before it changes any, so none of %s "
                             "changed. Fix the value (see `gluster volume set help`)." % ", ".join(action.params["keys"]))
@@ -924,12 +940,12 @@ def _explained(err, action):
     return err
 
 
-def apply(runner, state, params, actions):
-    deadline = time.monotonic() + params["peer_timeout"]
+def apply(runner: CommandRunner, state: ClusterState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
+    deadline = Deadline("peer_timeout", params["peer_timeout"])
     bricks = wanted_bricks(params) if params["state"] != "absent" else []
     peers_checked = False
     for action in actions:
-        if action.kind in ("create", "add_brick") and not peers_checked:
+        if action.kind in (Kind.CREATE, Kind.ADD_BRICK) and not peers_checked:
             _wait_for_peers(runner, state, bricks, deadline, action.summary)
             peers_checked = True
         try:
@@ -940,14 +956,11 @@ def apply(runner, state, params, actions):
 
 def _run_change(runner, argv, deadline):
     """Run a cluster change, retried until ``deadline`` while another transaction holds the cluster lock."""
-    while True:
-        result = runner.run(argv, check=False)
-        if result.rc == 0:
-            return
-        answer = result.stderr + result.stdout
-        if not any(needle in answer for needle in CLUSTER_LOCK_BUSY) or time.monotonic() >= deadline:
-            raise CommandError(result.argv, result.rc, result.stdout, result.stderr)
-        time.sleep(POLL_INTERVAL)
+    result = retry(lambda: runner.run(argv, check=False),
+                   lambda result: result.rc != 0 and any(needle in result.stderr + result.stdout for needle in CLUSTER_LOCK_BUSY),
+                   deadline, POLL_INTERVAL)
+    if result.rc != 0:
+        raise CommandError(result.argv, result.rc, result.stdout, result.stderr)
 
 
 # ---------------------------------------------------------------- report
@@ -970,7 +983,7 @@ def _predicted_view(state, params, actions, keys):
         return _view(None, None, keys)
     view = _view(state.volume, state.options, keys)
     wanted = wanted_options(state.groups, params, new_volume=state.volume is None)
-    if any(action.kind == "set_options" for action in actions):
+    if any(action.kind == Kind.SET_OPTIONS for action in actions):
         view["options"] = {key: wanted[key] for key in keys}
     view["bricks"] = [brick.spec for brick in wanted_bricks(params)] if state.volume is None else (
         view["bricks"] + [brick.spec for brick in _brick_growth(state, state.volume, wanted_bricks(params), params)])
@@ -978,7 +991,7 @@ def _predicted_view(state, params, actions, keys):
         view["state"] = params["state"]
     elif state.volume is None:
         view["state"] = "stopped"  # gluster creates volumes stopped
-    started = [spec for action in actions if action.kind == "start_bricks" for spec in action.params["bricks"]]
+    started = [spec for action in actions if action.kind == Kind.START_BRICKS for spec in action.params["bricks"]]
     view["offline_bricks"] = [spec for spec in view["offline_bricks"] if spec not in started] if view["state"] == "started" else []
     return view
 
@@ -1019,7 +1032,8 @@ def _open_volume_warning(before, params, keys):
             "keep it open on purpose)." % (volume.name, current if current is not None else "unset, gluster's default *"))
 
 
-def report(runner, before, after, params, actions):
+def report(runner: CommandRunner, before: ClusterState, after: t.Optional[ClusterState], params: t.Mapping[str, t.Any],
+           actions: t.List[Action]) -> t.Dict[str, t.Any]:
     keys = sorted(wanted_options(before.groups, params, new_volume=before.volume is None)) if params["state"] != "absent" else []
     before_view = _view(before.volume, before.options, keys)
     if after is None:
@@ -1040,7 +1054,7 @@ def report(runner, before, after, params, actions):
     open_warning = _open_volume_warning(before, params, keys)
     if open_warning:
         warnings.append(open_warning)
-    if any(action.kind == "add_brick" for action in actions):
+    if any(action.kind == Kind.ADD_BRICK for action in actions):
         warnings.append("bricks were added to %s; existing files stay where they are until you run "
                         "`gluster volume rebalance %s start`" % (params["name"], params["name"]))
     if warnings:

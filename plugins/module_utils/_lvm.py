@@ -2,10 +2,14 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """Thin LVM: observe a volume group, its thin pool and one thin LV; plan; apply.
 
-observe() reads ``vgs``/``lvs``/``pvs`` as JSON with exact byte sizes, ``blkid -p`` for the
-devices a missing VG would be built on, and /proc/self/mounts. plan() is pure: it turns that
+observe() reads ``vgs``/``lvs``/``pvs`` as JSON with exact byte sizes, probes the devices a
+missing VG would be built on (_blockdev: blkid, wipefs, the first MiB, holders) and reads
+/proc/self/mountinfo (_fstab). plan() is pure: it turns that
 state and the module parameters into :class:`Action` commands or raises :class:`Refusal`.
 apply() runs the commands. describe()/predict() give the return values and the diff.
 
@@ -18,9 +22,16 @@ from __future__ import annotations
 import os
 import re
 import stat
+import typing as t
+from dataclasses import dataclass
+from decimal import Decimal
 
+from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
+from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_pool_size, parse_size
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
+from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
 
 REPORT_OPTIONS = ["--reportformat", "json", "--units", "b", "--nosuffix"]
 VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count"
@@ -66,45 +77,56 @@ class VolumeGroup:
         self.pv_names = list(pv_names)
 
 
+@dataclass
 class LogicalVolume:
     """One row of ``lvs``: a thin LV, a thin pool or any other LV of the VG."""
 
-    def __init__(self, row):
-        self.name = row["lv_name"]
-        self.vg = row["vg_name"]
-        self.attr = row["lv_attr"]
-        self.segtype = row["segtype"]
-        self.size_bytes = int(row["lv_size"])
-        self.pool = row["pool_lv"]
-        self.data_percent = _percent(row["data_percent"])
-        self.metadata_percent = _percent(row["metadata_percent"])
-        self.metadata_size_bytes = int(row["lv_metadata_size"]) if row["lv_metadata_size"] else None
-        self.chunk_size_bytes = int(row["chunk_size"]) if row["chunk_size"] else None
-        self.path = row["lv_path"]
-        self.dm_path = row["lv_dm_path"]
-        self.is_open = row["lv_device_open"] == "open"
-        self.active = row["lv_active"] == "active"
-        self.zero = row["zero"] == "zero"
+    name: str
+    vg: str
+    attr: str
+    segtype: str
+    size_bytes: int
+    pool: str
+    data_percent: t.Optional[float]
+    metadata_percent: t.Optional[float]
+    metadata_size_bytes: t.Optional[int]
+    chunk_size_bytes: t.Optional[int]
+    path: str
+    dm_path: str
+    is_open: bool
+    active: bool
+    zero: bool
+
+    @classmethod
+    def from_row(cls, row: t.Mapping[str, str]) -> "LogicalVolume":
+        """From a row of ``lvs`` as LV_FIELDS asks for it (sizes in bytes, empty where LVM has no value)."""
+        return cls(
+            row["lv_name"], row["vg_name"], row["lv_attr"], row["segtype"], int(row["lv_size"]), row["pool_lv"],
+            _percent(row["data_percent"]), _percent(row["metadata_percent"]), _optional_int(row["lv_metadata_size"]),
+            _optional_int(row["chunk_size"]), row["lv_path"], row["lv_dm_path"], row["lv_device_open"] == "open",
+            row["lv_active"] == "active", row["zero"] == "zero",
+        )
 
     @property
-    def is_thin(self):
+    def is_thin(self) -> bool:
         return self.segtype == "thin"
 
     @property
-    def is_thin_pool(self):
+    def is_thin_pool(self) -> bool:
         return self.segtype == "thin-pool"
 
 
+@dataclass
 class Device:
-    """A device named in ``pvs``: whether it exists, the PV on it, the signatures blkid finds."""
+    """A device named in ``pvs``: whether it exists, the PV on it, and (when no PV) what
+    _blockdev.probe() found on it."""
 
-    def __init__(self, path, real_path, is_block, pv_vg=None, is_pv=False, signatures=None):
-        self.path = path
-        self.real_path = real_path
-        self.is_block = is_block
-        self.is_pv = is_pv
-        self.pv_vg = pv_vg
-        self.signatures = signatures or {}
+    path: str
+    real_path: str
+    is_block: bool
+    pv_vg: t.Optional[str] = None
+    is_pv: bool = False
+    probe: t.Optional[_blockdev.DeviceProbe] = None
 
 
 class LvmState:
@@ -117,14 +139,14 @@ class LvmState:
         self.mounts = mounts or []
         self.vg_names = list(vg_names)
 
-    def mount_points_of(self, lv):
+    def mount_points_of(self, lv: t.Optional[LogicalVolume]) -> t.List[str]:
         """Where the LV's device is mounted (sources compared by their resolved device node)."""
         if lv is None or not lv.dm_path:
             return []
         device = os.path.realpath(lv.dm_path)
         return [point for source, point in self.mounts if source in (lv.dm_path, lv.path, device)]
 
-    def thin_lvs_of(self, pool_name):
+    def thin_lvs_of(self, pool_name: str) -> t.List[LogicalVolume]:
         return [lv for lv in self.lvs.values() if lv.is_thin and lv.pool == pool_name]
 
 
@@ -132,7 +154,11 @@ def _percent(text):
     return float(text) if text not in (None, "") else None
 
 
-def report_rows(document, kind):
+def _optional_int(text):
+    return int(text) if text else None
+
+
+def report_rows(document: t.Mapping[str, t.Any], kind: str) -> t.List[t.Dict[str, str]]:
     """The rows of a parsed LVM JSON report (``kind`` is vg, pv or lv)."""
     rows = []
     for report in document.get("report", []):
@@ -140,33 +166,7 @@ def report_rows(document, kind):
     return rows
 
 
-def parse_blkid_export(text):
-    """``blkid -p -o export`` output as a dict (TYPE, USAGE, PTTYPE ...)."""
-    found = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            found[key.strip()] = value.strip()
-    return found
-
-
-def parse_mounts(text):
-    """(source, mount point) pairs of /proc/self/mounts, octal escapes decoded, sources resolved."""
-    mounts = []
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) < 2:
-            continue
-        source, point = (_unescape_mount_field(field) for field in fields[:2])
-        mounts.append((os.path.realpath(source) if source.startswith("/dev/") else source, point))
-    return mounts
-
-
-def _unescape_mount_field(field):
-    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), field)
-
-
-def observe(runner, params):
+def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> LvmState:
     """Read the VG, its LVs, the requested PV devices and the mount table."""
     vg_rows = report_rows(runner.query(["vgs"] + REPORT_OPTIONS + ["-o", VG_FIELDS]).json(), "vg")
     pv_rows = report_rows(runner.query(["pvs"] + REPORT_OPTIONS + ["-o", PV_FIELDS]).json(), "pv")
@@ -176,22 +176,27 @@ def observe(runner, params):
         lv_rows = report_rows(runner.query(["lvs"] + REPORT_OPTIONS + ["-o", LV_FIELDS, params["vg"]]).json(), "lv")
     else:
         devices = [_observe_device(runner, path, pv_rows) for path in params.get("pvs") or []]
-    with open("/proc/self/mounts", encoding="utf-8") as handle:
-        mounts_text = handle.read()
-    return build_state(params["vg"], vg_rows, pv_rows, lv_rows, devices, mounts_text)
+    return build_state(params["vg"], vg_rows, pv_rows, lv_rows, devices, _fstab.read_mounts())
 
 
-def build_state(vg_name, vg_rows, pv_rows, lv_rows, devices, mounts_text):
-    """An LvmState from the report rows of vgs, pvs and lvs, the probed devices and /proc/self/mounts."""
+def _mount_pairs(mounts):
+    """(source, mount point) of each MountEntry, a /dev source resolved to its device node."""
+    return [(os.path.realpath(mount.source) if mount.source.startswith("/dev/") else mount.source, mount.mount_point)
+            for mount in mounts]
+
+
+def build_state(vg_name: str, vg_rows: t.List[t.Dict[str, str]], pv_rows: t.List[t.Dict[str, str]], lv_rows: t.List[t.Dict[str, str]],
+                devices: t.List[Device], mounts: t.List[_fstab.MountEntry]) -> LvmState:
+    """An LvmState from the report rows of vgs, pvs and lvs, the probed devices and the MountEntry list."""
     vg = None
     for row in vg_rows:
         if row["vg_name"] == vg_name:
             vg = VolumeGroup(row, [pv["pv_name"] for pv in pv_rows if pv["vg_name"] == vg_name])
     return LvmState(
         vg=vg,
-        lvs={row["lv_name"]: LogicalVolume(row) for row in lv_rows},
+        lvs={row["lv_name"]: LogicalVolume.from_row(row) for row in lv_rows},
         devices=devices,
-        mounts=parse_mounts(mounts_text),
+        mounts=_mount_pairs(mounts),
         vg_names=[row["vg_name"] for row in vg_rows],
     )
 
@@ -207,9 +212,7 @@ def _observe_device(runner, path, pv_rows):
     for row in pv_rows:
         if os.path.realpath(row["pv_name"]) == real_path:
             return Device(path, real_path, True, pv_vg=row["vg_name"], is_pv=True)
-    # blkid -p probes the device itself (no cache); exit code 2 means no signature at all.
-    probe = runner.read(["blkid", "-p", "-o", "export", real_path], ok_rcs=(0, 2))
-    return Device(path, real_path, True, signatures=parse_blkid_export(probe.stdout))
+    return Device(path, real_path, True, probe=_blockdev.probe(runner, real_path))
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,14 +230,14 @@ class PoolSize:
         kind, amount = parse_pool_size(text, option)
         setattr(self, {"extents": "extents", "percent": "percent", "bytes": "size_bytes"}[kind], amount)
 
-    def lvcreate_args(self):
+    def lvcreate_args(self) -> t.List[str]:
         if self.extents is not None:
             return ["--extents", str(self.extents)]
         if self.percent is not None:
             return ["--extents", self.percent]
         return ["--size", "%db" % self.size_bytes]
 
-    def target_extents(self, extent_bytes):
+    def target_extents(self, extent_bytes: int) -> t.Optional[int]:
         """The pool's data size in extents this asks for; None for a percentage (relative to a moving base)."""
         if self.extents is not None:
             return self.extents
@@ -276,11 +279,11 @@ class Request:
             )
 
     @property
-    def lv_id(self):
+    def lv_id(self) -> str:
         return "%s/%s" % (self.vg, self.name)
 
     @property
-    def pool_id(self):
+    def pool_id(self) -> str:
         return "%s/%s" % (self.vg, self.pool)
 
 
@@ -308,7 +311,7 @@ def _check_lvm_name(option, name):
 # The plan
 
 
-def plan(state, params):
+def plan(state: LvmState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     """The actions that bring the node to ``params`` (pure; raises Refusal)."""
     request = Request(params)
     if request.state == "absent":
@@ -341,7 +344,7 @@ def _plan_absent(state, request):
         )
     return [
         Action(
-            "lv_remove", "remove thin LV %s (%s)" % (request.lv_id, format_size(lv.size_bytes)),
+            Kind.LV_REMOVE, "remove thin LV %s (%s)" % (request.lv_id, format_size(lv.size_bytes)),
             # --yes answers only lvremove's "really remove active logical volume?" for this one LV.
             ["lvremove", "--yes", request.lv_id],
         )
@@ -359,7 +362,7 @@ def _plan_vg_create(state, request):
     for device in state.devices:
         _check_device_for_new_vg(device, request)
     return Action(
-        "vg_create", "create volume group %s on %s" % (request.vg, ", ".join(request.pvs)), ["vgcreate", request.vg] + request.pvs,
+        Kind.VG_CREATE, "create volume group %s on %s" % (request.vg, ", ".join(request.pvs)), ["vgcreate", request.vg] + request.pvs,
     )
 
 
@@ -374,10 +377,13 @@ def _check_device_for_new_vg(device, request):
             "%s already belongs to volume group %s" % (device.path, device.pv_vg), "PV %s in VG %s" % (device.path, device.pv_vg),
             "a new volume group %s on it" % request.vg, "Use free devices, or set vg: %s to use that volume group." % device.pv_vg,
         )
-    if device.signatures and not device.is_pv:
-        found = ", ".join("%s=%s" % (key, device.signatures[key]) for key in ("TYPE", "PTTYPE", "LABEL", "UUID") if key in device.signatures)
+    if device.probe is not None and not device.probe.blank:
+        # the one blank-device rule (_blockdev.DeviceProbe.blank): vgcreate writes a PV label
+        record = device.probe.record
+        found = ", ".join("%s=%s" % (key, record[key]) for key in ("TYPE", "PTTYPE", "LABEL", "UUID") if key in record)
         raise Refusal(
-            "%s is not blank" % device.path, "a signature on it (%s)" % found, "a new volume group %s on it" % request.vg,
+            "%s is not blank" % device.path, "a signature on it (%s)" % found if found else device.probe.describe(),
+            "a new volume group %s on it" % request.vg,
             "Making a PV there would destroy that data. If it is not needed, erase it yourself (wipefs --all %s) and run again." % device.path,
         )
 
@@ -405,7 +411,7 @@ def _plan_pool_create(state, request):
         argv += ["--poolmetadatasize", "%db" % request.metadata_bytes]
     if request.chunk_bytes is not None:
         argv += ["--chunksize", "%db" % request.chunk_bytes]
-    return Action("pool_create", "create thin pool %s (%s)" % (request.pool_id, request.pool_size.text), argv + [request.vg])
+    return Action(Kind.POOL_CREATE, "create thin pool %s (%s)" % (request.pool_id, request.pool_size.text), argv + [request.vg])
 
 
 def _plan_pool_growth(state, request, pool):
@@ -428,7 +434,7 @@ def _plan_pool_growth(state, request, pool):
             )
         actions.append(
             Action(
-                "pool_extend", "grow thin pool %s from %s to %s" % (request.pool_id, format_size(pool.size_bytes), format_size(extents * extent_bytes)),
+                Kind.POOL_EXTEND, "grow thin pool %s from %s to %s" % (request.pool_id, format_size(pool.size_bytes), format_size(extents * extent_bytes)),
                 ["lvextend", "--extents", str(extents), request.pool_id],
             )
         )
@@ -437,7 +443,7 @@ def _plan_pool_growth(state, request, pool):
         if target > pool.metadata_size_bytes:
             actions.append(
                 Action(
-                    "pool_metadata_extend",
+                    Kind.POOL_METADATA_EXTEND,
                     "grow the metadata of thin pool %s from %s to %s" % (request.pool_id, format_size(pool.metadata_size_bytes), format_size(target)),
                     ["lvextend", "--poolmetadatasize", "%db" % target, request.pool_id],
                 )
@@ -452,7 +458,7 @@ def _plan_lv(state, request):
     if lv is None:
         return [
             Action(
-                "lv_create", "create thin LV %s of %s in pool %s" % (request.lv_id, format_size(target), request.pool),
+                Kind.LV_CREATE, "create thin LV %s of %s in pool %s" % (request.lv_id, format_size(target), request.pool),
                 ["lvcreate", "--type", "thin", "--virtualsize", "%db" % request.size_bytes, "--thinpool", request.pool, "--name", request.name, request.vg],
             )
         ]
@@ -469,12 +475,12 @@ def _plan_lv(state, request):
     if target > lv.size_bytes:
         actions.append(
             Action(
-                "lv_extend", "grow thin LV %s from %s to %s" % (request.lv_id, format_size(lv.size_bytes), format_size(target)),
+                Kind.LV_EXTEND, "grow thin LV %s from %s to %s" % (request.lv_id, format_size(lv.size_bytes), format_size(target)),
                 ["lvextend", "--size", "%db" % target, request.lv_id],
             )
         )
     if not lv.active:
-        actions.append(Action("lv_activate", "activate thin LV %s" % request.lv_id, ["lvchange", "--activate", "y", request.lv_id]))
+        actions.append(Action(Kind.LV_ACTIVATE, "activate thin LV %s" % request.lv_id, ["lvchange", "--activate", "y", request.lv_id]))
     return actions
 
 
@@ -499,7 +505,7 @@ def _round_up(size_bytes, extent_bytes):
 # Apply
 
 
-def apply(runner, state, params, actions):
+def apply(runner: CommandRunner, state: LvmState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
     """Run the planned commands in order (each action of this domain is one command)."""
     for action in actions:
         runner.run(action.argv)
@@ -509,12 +515,12 @@ def apply(runner, state, params, actions):
 # Return values, diff, warnings
 
 
-def mapper_path(vg, lv):
+def mapper_path(vg: str, lv: str) -> str:
     """/dev/mapper/<vg>-<lv> with every '-' inside the names doubled, as device-mapper names it."""
     return "/dev/mapper/%s-%s" % (vg.replace("-", "--"), lv.replace("-", "--"))
 
 
-def describe(state, request):
+def describe(state: LvmState, request: Request) -> t.Dict[str, t.Dict[str, t.Any]]:
     """The vg, pool and lv return values of an observed state."""
     vg = state.vg
     pool = state.lvs.get(request.pool)
@@ -554,29 +560,29 @@ def _describe_lv(lv):
     }
 
 
-def predict(state, request, actions):
+def predict(state: LvmState, request: Request, actions: t.List[Action]) -> t.Dict[str, t.Dict[str, t.Any]]:
     """What describe() will return once ``actions`` ran (check mode); unknowable values are None."""
     view = describe(state, request)
     kinds = {action.kind: action for action in actions}
     extent_bytes = state.vg.extent_bytes if state.vg else DEFAULT_EXTENT_BYTES
-    if "vg_create" in kinds:
+    if Kind.VG_CREATE in kinds:
         view["vg"] = {"name": request.vg, "size_bytes": None, "free_bytes": None, "extent_size_bytes": None, "pvs": request.pvs}
-    if "pool_create" in kinds:
+    if Kind.POOL_CREATE in kinds:
         extents = request.pool_size.target_extents(extent_bytes)
         view["pool"] = {
             "name": request.pool, "size_bytes": extents * extent_bytes if extents is not None else None, "data_percent": 0.0,
             "metadata_percent": None, "metadata_size_bytes": request.metadata_bytes, "chunk_size_bytes": request.chunk_bytes, "zero": None,
             "virtual_allocated_bytes": 0, "overcommitted": False if extents is not None else None,
         }
-    if "pool_extend" in kinds:
+    if Kind.POOL_EXTEND in kinds:
         view["pool"]["size_bytes"] = request.pool_size.target_extents(extent_bytes) * extent_bytes
-    if "pool_metadata_extend" in kinds:
+    if Kind.POOL_METADATA_EXTEND in kinds:
         view["pool"]["metadata_size_bytes"] = _round_up(request.metadata_bytes, extent_bytes)
-    if "lv_remove" in kinds:
+    if Kind.LV_REMOVE in kinds:
         removed = view["lv"]["size_bytes"]
         view["lv"] = {}
         _account_pool(view["pool"], -removed)
-    if "lv_create" in kinds or "lv_extend" in kinds:
+    if Kind.LV_CREATE in kinds or Kind.LV_EXTEND in kinds:
         target = _round_up(request.size_bytes, extent_bytes)
         old = view["lv"].get("size_bytes", 0)
         view["lv"] = dict(view["lv"]) or {
@@ -585,7 +591,7 @@ def predict(state, request, actions):
         }
         view["lv"]["size_bytes"] = target
         _account_pool(view["pool"], target - old)
-    if "lv_activate" in kinds:
+    if Kind.LV_ACTIVATE in kinds:
         view["lv"]["active"] = True
     return view
 
@@ -596,7 +602,7 @@ def _account_pool(pool, delta_bytes):
         pool["overcommitted"] = pool["virtual_allocated_bytes"] > pool["size_bytes"]
 
 
-def diff_view(view):
+def diff_view(view: t.Mapping[str, t.Any]) -> t.Dict[str, t.Dict[str, t.Any]]:
     """The stable part of a view for --diff (no usage percentages, which move with every write)."""
     return {
         "vg": {key: view["vg"][key] for key in ("name", "pvs")} if view["vg"] else {},
@@ -605,7 +611,7 @@ def diff_view(view):
     }
 
 
-def warnings_for(state, request, view):
+def warnings_for(state: LvmState, request: Request, view: t.Mapping[str, t.Any]) -> t.List[str]:
     """Warnings about the (predicted) end state: over-commit, a nearly full pool, settings kept as found."""
     warnings = []
     pool = view["pool"]
@@ -653,7 +659,8 @@ def _kept_settings(state, request, pool):
     return kept
 
 
-def report(runner, before, after, params, actions):
+def report(runner: CommandRunner, before: LvmState, after: t.Optional[LvmState], params: t.Mapping[str, t.Any],
+           actions: t.List[Action]) -> t.Dict[str, t.Any]:
     """Return values: vg, pool, lv (predicted in check mode), the diff and warnings."""
     request = Request(params)
     view = describe(after, request) if after is not None else predict(before, request, actions)

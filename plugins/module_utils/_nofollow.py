@@ -2,6 +2,9 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """Walking a directory path without following a symbolic link: the one way the modules do it.
 
 Why: the modules run as root, and what lies below a brick's mount point or on a volume is written by

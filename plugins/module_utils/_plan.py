@@ -2,6 +2,9 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """What every module shares: actions, refusals and the observe → plan → apply loop.
 
 A module observes the node, hands that state and its parameters to a pure ``plan`` function,
@@ -12,6 +15,7 @@ check mode and a real run refuse alike). Check mode reports the plan; a real run
 from __future__ import annotations
 
 import traceback
+import typing as t
 
 from ansible.module_utils.common.validation import check_mutually_exclusive, check_required_if, check_required_together
 
@@ -62,7 +66,7 @@ class Refusal(Exception):
         self.remedy = remedy
         super().__init__("%s: found %s; asked for %s. %s" % (problem, found, requested, remedy))
 
-    def as_result(self):
+    def as_result(self) -> t.Dict[str, t.Any]:
         return {"msg": str(self), "found": self.found, "requested": self.requested}
 
 
@@ -120,7 +124,7 @@ def _broken_rule(params, rules):
     return None
 
 
-def item_params(module, items_option, rules):
+def item_params(module: t.Any, items_option: t.Optional[str], rules: t.Mapping[str, t.Any]) -> t.List[t.Dict[str, t.Any]]:
     """The params of every request of this run.
 
     Without ``items_option`` (or when that option is unset) the module's params are the one request.
@@ -168,7 +172,8 @@ def _planned(module, item, plan):
         raise Refusal(item.label + refusal.problem, refusal.found, refusal.requested, refusal.remedy) from refusal
 
 
-def run_plan(module, observe, plan, apply, report, items_option=None, rules=None):
+def run_plan(module: t.Any, observe: t.Callable, plan: t.Callable, apply: t.Callable, report: t.Callable,
+             items_option: t.Optional[str] = None, rules: t.Optional[t.Mapping[str, t.Any]] = None) -> None:
     """Drive one module run and exit the module.
 
     observe(runner, params) -> state; plan(state, params) -> list of Action (may raise Refusal);

@@ -2,6 +2,9 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """VM disk images on gluster volumes: observe through a short-lived FUSE mount, plan, apply.
 
 Why a FUSE mount for everything but the creation itself: every gfapi open/close (``qemu-img info
@@ -44,42 +47,39 @@ the one every action and refusal is based on.
 from __future__ import annotations
 
 import errno
-import grp
 import json
 import os
-import pwd
 import re
 import secrets
 import socket
 import stat
 import struct
 import tempfile
-import time
+import typing as t
 
-from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import local_online_brick
+from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
+    GLUSTERD_PORT, MOUNT_RETRY_INTERVAL, MOUNT_SETTLE_TIME, PORT_PROBE_TIMEOUT)
+from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import VOLUME_NAME_RULE, local_online_brick, valid_volume_name
 from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, kind_in, kind_of, walk_directories
+from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
+from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
-from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError
+from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
 
-DEFAULT_PORT = 24007
 SECTOR_SIZE = 512
 PARTIAL_SUFFIX = ".vmstorage-partial"
-PROBE_TIMEOUT = 3.0
 # Right after glusterd (re)starts (Debian's unit restarts the bricks with it), a client mount finds the
-# bricks down or their ports not yet known to glusterd, and the client log says so. The lab saw a play
-# run just after a restart of every glusterd fail on it; the mount is tried again for this long.
+# bricks down or their ports not yet known to glusterd, and the client log says so: tried again for
+# MOUNT_SETTLE_TIME (_constants).
 BRICKS_STARTING = ("failed to get the port number for remote subvolume", "All subvolumes are down")
-MOUNT_SETTLE_TIME = 20.0
-MOUNT_RETRY_INTERVAL = 1.0
 # Which preallocation modes qemu-img accepts per image format (qed has none).
 PREALLOCATION_BY_FORMAT = {
     "qcow2": ("off", "metadata", "falloc", "full"),
     "raw": ("off", "falloc", "full"),
     "qed": (),
 }
-# gluster volume names: letters, digits, '-' and '_' (glusterd refuses anything else).
-VOLUME_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Host names and IPv4 addresses; ':' and ',' would break the mount's backup-volfile-servers list.
 SERVER_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 # One part of an image path. The path goes into gluster:// URIs, qemu's json: filename and option
@@ -123,10 +123,10 @@ class Request:
         return size
 
     def _check(self):
-        if not VOLUME_NAME.match(self.volume):
+        if not valid_volume_name(self.volume):
             raise Refusal(
                 "invalid volume name", repr(self.volume), "a gluster volume name",
-                "Use the volume's name as `gluster volume list` shows it (letters, digits, '-', '_').",
+                "Use the volume's name as `gluster volume list` shows it (%s)." % VOLUME_NAME_RULE,
             )
         self._check_path()
         if not self.servers:
@@ -160,22 +160,22 @@ class Request:
             )
 
     @property
-    def directory(self):
+    def directory(self) -> str:
         return os.path.dirname(self.path)
 
     @property
-    def name(self):
+    def name(self) -> str:
         return os.path.basename(self.path)
 
     @property
-    def parents(self):
+    def parents(self) -> t.List[str]:
         """The directories of the path, from the volume root down."""
         return self.path.split("/")[:-1]
 
-    def location(self):
+    def location(self) -> str:
         return "%s/%s" % (self.volume, self.path)
 
-    def describe(self):
+    def describe(self) -> str:
         if self.source:
             what = "%s image imported from %s" % (self.format, self.source)
         else:
@@ -199,12 +199,12 @@ class ImageInfo:
         self.others = list(others)
 
     @classmethod
-    def from_info(cls, data):
+    def from_info(cls, data: t.Mapping[str, t.Any]) -> "ImageInfo":
         """From the parsed ``qemu-img info --output=json`` of one image."""
         return cls(data["format"], int(data["virtual-size"]), data.get("actual-size"), data.get("backing-filename"),
                    other_files(data))
 
-    def describe(self):
+    def describe(self) -> str:
         return "%s image of %s (%d bytes)" % (self.format, format_size(self.virtual_size), self.virtual_size)
 
 
@@ -213,7 +213,7 @@ class ImageInfo:
 GLUSTER_DRIVER_PROBE = ["qemu-img", "info", "--image-opts", "driver=gluster"]
 
 
-def other_files(data):
+def other_files(data: t.Mapping[str, t.Any]) -> t.List[str]:
     """The files besides itself that qemu reads for an image, from its ``qemu-img info --output=json``."""
     found = []
     if data.get("backing-filename"):
@@ -227,7 +227,7 @@ def other_files(data):
     return found
 
 
-def read_image_info(runner, argv, pass_fds=()):
+def read_image_info(runner: CommandRunner, argv: t.List[str], pass_fds: t.Sequence[int] = ()) -> ImageInfo:
     """ImageInfo from a ``qemu-img info --output=json`` command.
 
     With ``pass_fds`` the image is /proc/self/fd/N, a name the next image may reuse: asked afresh."""
@@ -236,12 +236,12 @@ def read_image_info(runner, argv, pass_fds=()):
     return ImageInfo.from_info(runner.query(argv, pass_fds=pass_fds).json())
 
 
-def gluster_driver_present(probe_stderr):
+def gluster_driver_present(probe_stderr: str) -> bool:
     """Whether qemu-img loaded its gluster driver, from the stderr of GLUSTER_DRIVER_PROBE."""
     return "Unknown driver 'gluster'" not in probe_stderr
 
 
-def parse_mount_errors(log_text):
+def parse_mount_errors(log_text: str) -> t.List[str]:
     """The error lines of a glusterfs client log, without their timestamps and source locations."""
     errors = []
     for line in log_text.splitlines():
@@ -272,19 +272,19 @@ class ImageState:
         self.volfile_server = None  # the first server that answered on the glusterd port
 
     @property
-    def exists(self):
+    def exists(self) -> bool:
         return self.kind is not None
 
 
-def resolve_access(request, state):
+def resolve_access(request: Request, state: ImageState) -> str:
     """'gfapi' or 'fuse': the route qemu-img takes to create or import the image."""
     if request.access == "auto":
         return "gfapi" if state.gfapi else "fuse"
     return request.access
 
 
-def gluster_uri(request, server, path):
-    port = "" if request.port == DEFAULT_PORT else ":%d" % request.port
+def gluster_uri(request: Request, server: str, path: str) -> str:
+    port = "" if request.port == GLUSTERD_PORT else ":%d" % request.port
     return "gluster://%s%s/%s/%s" % (server, port, request.volume, path)
 
 
@@ -294,17 +294,17 @@ def _gluster_file_node(request):
     return {"driver": "gluster", "volume": request.volume, "path": request.path, "server": servers}
 
 
-def blockdev_spec(request):
+def blockdev_spec(request: Request) -> t.Dict[str, t.Any]:
     """The qemu -blockdev spec: the format node over the gluster file node."""
     node = re.sub(r"[^A-Za-z0-9_-]", "_", "%s-%s" % (request.volume, request.path))[:31]
     return {"node-name": node, "driver": request.format, "file": _gluster_file_node(request)}
 
 
-def json_filename(request):
+def json_filename(request: Request) -> str:
     return "json:" + json.dumps({"driver": request.format, "file": _gluster_file_node(request)}, separators=(",", ":"))
 
 
-def libvirt_disk_xml(request):
+def libvirt_disk_xml(request: Request) -> str:
     hosts = "".join("<host name='%s' port='%d'/>" % (server, request.port) for server in request.servers)
     return (
         "<disk type='network' device='disk'><driver name='qemu' type='%s'/>"
@@ -316,7 +316,7 @@ def libvirt_disk_xml(request):
 def _refuse_unusable(request, state):
     """Refusals that hold whatever the requested state: unreachable volume, odd path."""
     if state.mount_error is not None:
-        predicted = [] if request.state == "absent" else [Action("create", "create %s once volume %s exists" % (request.describe(), request.volume))]
+        predicted = [] if request.state == "absent" else [Action(Kind.CREATE, "create %s once volume %s exists" % (request.describe(), request.volume))]
         raise MissingPrerequisite(
             "cannot mount the volume", state.mount_error, "volume %s from %s" % (request.volume, ", ".join(request.servers)),
             "Check that the volume exists and is started (`gluster volume info %s`), that a listed server runs glusterd, "
@@ -349,7 +349,7 @@ def _plan_absent(request, state):
             "will not delete an image without allow_delete", state.image.describe() + " at %s/%s" % (request.volume, request.path),
             "state=absent", "Set allow_delete: true to delete it; its data is lost for good.",
         )
-    return [Action("delete", "delete %s at %s/%s" % (state.image.describe(), request.volume, request.path), path=request.path)]
+    return [Action(Kind.DELETE, "delete %s at %s/%s" % (state.image.describe(), request.volume, request.path), path=request.path)]
 
 
 def _refuse_mismatch(request, state):
@@ -380,7 +380,7 @@ def _plan_resize(request, current_size):
     if request.preallocation not in (None, "off"):
         argv.append("--preallocation=%s" % request.preallocation)
     return [Action(
-        "resize", "grow %s/%s from %s to %s" % (request.volume, request.path, format_size(current_size), format_size(request.size)),
+        Kind.RESIZE, "grow %s/%s from %s to %s" % (request.volume, request.path, format_size(current_size), format_size(request.size)),
         argv, tail=[str(request.size)],
     )]
 
@@ -395,7 +395,7 @@ def _plan_ownership(request, state):
     gid = state.wanted_gid if state.wanted_gid is not None and state.wanted_gid != state.gid else -1
     if uid == -1 and gid == -1:
         return []
-    return [Action("chown", "set owner of %s/%s to %s:%s" % (request.volume, request.path, request.owner or "-", request.group or "-"), uid=uid, gid=gid)]
+    return [Action(Kind.CHOWN, "set owner of %s/%s to %s:%s" % (request.volume, request.path, request.owner or "-", request.group or "-"), uid=uid, gid=gid)]
 
 
 def _plan_new_image(request, state, access):
@@ -414,12 +414,13 @@ def _plan_new_image(request, state, access):
     options = ["-o", "preallocation=%s" % request.preallocation] if request.preallocation else []
     actions = []
     if state.missing_dirs:
-        actions.append(Action("mkdir", "create directories %s on volume %s" % (", ".join(state.missing_dirs), request.volume), dirs=list(state.missing_dirs)))
+        actions.append(Action(Kind.MKDIR, "create directories %s on volume %s" % (", ".join(state.missing_dirs), request.volume),
+                              dirs=list(state.missing_dirs)))
     if not request.source:
         if request.size is None:
             raise Refusal("size missing", "no image at %s/%s" % (request.volume, request.path), "a new image", "Give size (e.g. 50G) or source.")
         return actions + [Action(
-            "create", "create %s via %s" % (request.describe(), access),
+            Kind.CREATE, "create %s via %s" % (request.describe(), access),
             ["qemu-img", "create", "-q", "-f", request.format] + options, tail=[str(request.size)], **where,
         )]
     if state.source is None:
@@ -445,13 +446,13 @@ def _plan_new_image(request, state, access):
         )
     # the format probed once by observe, never again by convert (the source could change meanwhile)
     actions.append(Action(
-        "import", "import %s (%s) as %s %s/%s via %s" % (request.source, state.source.describe(), request.format, request.volume, request.path, access),
+        Kind.IMPORT, "import %s (%s) as %s %s/%s via %s" % (request.source, state.source.describe(), request.format, request.volume, request.path, access),
         ["qemu-img", "convert", "-q", "-f", state.source.format, "-O", request.format] + options + [request.source], tail=[], **where,
     ))
     return actions + _plan_resize(request, state.source.virtual_size)
 
 
-def plan(state, params):
+def plan(state: ImageState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     """The actions that bring the image to the request (pure), or a Refusal."""
     request = Request(params)
     _refuse_unusable(request, state)
@@ -485,7 +486,8 @@ def _predicted_summary(request, before):
     return {"exists": True, "format": request.format, "virtual_size": max(sizes), "actual_size": actual}
 
 
-def report(_runner, before, after, params, _actions):
+def report(_runner: CommandRunner, before: ImageState, after: t.Optional[ImageState], params: t.Mapping[str, t.Any],
+           _actions: t.List[Action]) -> t.Dict[str, t.Any]:
     """Return values: how to reach the image (URI, json: filename, libvirt XML, -blockdev) and its state."""
     request = Request(params)
     if after is not None:
@@ -516,7 +518,7 @@ def _refuse_changed_after(request, after):
         raise path_changed(request, found + " after this run")
 
 
-def path_changed(request, found):
+def path_changed(request: Request, found: str) -> Refusal:
     """The refusal for a path that another client of the volume changed while this run worked on it."""
     return Refusal(
         "the image path changed during this run", found, request.describe() if request.state == "present" else "no image at %s" % request.location(),
@@ -529,19 +531,11 @@ def _diff_view(summary):
     return {key: summary[key] for key in ("exists", "format", "virtual_size")}
 
 
-def _resolve_id(name, lookup, attribute):
-    if name is None:
-        return None
-    if name.isdigit():
-        return int(name)
-    return getattr(lookup(name), attribute)
-
-
-def first_answering_server(request):
+def first_answering_server(request: Request) -> t.Optional[str]:
     """The first server accepting a TCP connection on the glusterd port (gluster:// URIs take one)."""
     for server in request.servers:
         try:
-            with socket.create_connection((server, request.port), timeout=PROBE_TIMEOUT):
+            with socket.create_connection((server, request.port), timeout=PORT_PROBE_TIMEOUT):
                 return server
         except OSError:
             continue
@@ -554,7 +548,7 @@ OPEN_FILE = os.O_NOFOLLOW | os.O_NONBLOCK
 NEW_IMAGE_MODE = 0o644
 
 
-def fd_path(descriptor):
+def fd_path(descriptor: int) -> str:
     """The name of an open descriptor for a command that inherits it (pass_fds)."""
     return "/proc/self/fd/%d" % descriptor
 
@@ -599,7 +593,7 @@ def _observe_image(runner, state, directory, name):
         os.close(descriptor)
 
 
-def probe_image(runner, descriptor):
+def probe_image(runner: CommandRunner, descriptor: int) -> ImageInfo:
     """ImageInfo of an open image file, its format read from its magic (qcow2, qed, else raw), never probed by qemu.
 
     A header naming other files is returned as read: qemu-img would open them."""
@@ -625,8 +619,8 @@ def _observe_source(runner, request, state):
 
 def _observe_ids(request, state):
     try:
-        state.wanted_uid = _resolve_id(request.owner, pwd.getpwnam, "pw_uid")
-        state.wanted_gid = _resolve_id(request.group, grp.getgrnam, "gr_gid")
+        state.wanted_uid = uid_of(request.owner)
+        state.wanted_gid = gid_of(request.group)
     except KeyError as exc:
         state.id_error = "no such user or group on this node: %s" % exc
 
@@ -644,7 +638,7 @@ HEADER_READ = 104
 BACKING_NAME_MAX = 1023
 
 
-def header_info(descriptor):
+def header_info(descriptor: int) -> t.Optional[ImageInfo]:
     """ImageInfo from the qcow2 or qed header of an open file, with the other files it names; None for anything else."""
     head = os.pread(descriptor, HEADER_READ, 0)
     known = HEADER_SIZE_FIELDS.get(head[:4])
@@ -667,7 +661,7 @@ def header_info(descriptor):
     return ImageInfo(image_format, struct.unpack_from(layout, head, offset)[0], backing_file=backing, others=others)
 
 
-def read_header(path):
+def read_header(path: str) -> t.Optional[ImageInfo]:
     """ImageInfo from a qcow2 or qed header, None for anything else (a symlink is not followed)."""
     descriptor = os.open(path, os.O_RDONLY | OPEN_FILE)
     try:
@@ -684,7 +678,7 @@ def _settled_on_brick(path):
     return True
 
 
-def observe_on_brick(runner, request):
+def observe_on_brick(runner: CommandRunner, request: Request) -> t.Optional[ImageState]:
     """The image as this node's brick holds it (see the module docstring), or None to mount instead."""
     if request.state != "present" or request.source or request.format not in ("qcow2", "qed"):
         return None
@@ -734,7 +728,7 @@ class VolumeSession:
         return False
 
     @property
-    def log_path(self):
+    def log_path(self) -> str:
         return os.path.join(self.workdir, "client.log")
 
     def _mount(self, runner, request):
@@ -749,20 +743,16 @@ class VolumeSession:
         options = ["log-file=%s" % self.log_path]
         if len(request.servers) > 1:
             options.append("backup-volfile-servers=%s" % ":".join(request.servers[1:]))
-        if request.port != DEFAULT_PORT:
+        if request.port != GLUSTERD_PORT:
             options.append("server-port=%d" % request.port)
         if self.read_only:
             options.append("ro")
         source = "%s:/%s" % (request.servers[0], request.volume)
-        deadline = time.monotonic() + MOUNT_SETTLE_TIME
-        while True:
-            error = self._try_mount(runner, options, source)
-            if error is None:
-                self.mounted = True
-                return None
-            if not any(needle in error for needle in BRICKS_STARTING) or time.monotonic() >= deadline:
-                return error
-            time.sleep(MOUNT_RETRY_INTERVAL)
+        error = retry(lambda: self._try_mount(runner, options, source),
+                      lambda error: error is not None and any(needle in error for needle in BRICKS_STARTING),
+                      Deadline("mount settle", MOUNT_SETTLE_TIME), MOUNT_RETRY_INTERVAL)
+        self.mounted = error is None
+        return error
 
     def _try_mount(self, runner, options, source):
         """One mount attempt with a fresh client log; its error text, or None when mounted."""
@@ -778,7 +768,7 @@ class VolumeSession:
         detail = "; ".join(errors) or (result.stderr or result.stdout).strip()
         return "mount -t glusterfs %s failed (exit code %d): %s" % (source, result.rc, detail)
 
-    def close(self):
+    def close(self) -> None:
         """Unmount (lazily if busy) and remove the private directory; never raises."""
         if self.mounted:
             if self.runner.run(["umount", self.mountpoint], check=False).rc != 0:
@@ -791,7 +781,7 @@ class VolumeSession:
                 except OSError:
                     pass
 
-    def observe(self, runner, params):
+    def observe(self, runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ImageState:
         request = Request(params)
         if not self.mounted:
             quick = observe_on_brick(runner, request)
@@ -813,10 +803,10 @@ class VolumeSession:
                 state.volfile_server = first_answering_server(request)
         return state
 
-    def apply(self, runner, state, params, actions):
+    def apply(self, runner: CommandRunner, state: ImageState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
         """Run the actions on descriptors of the image's directory and of the image, no symlink followed."""
         request = Request(params)
-        create = any(action.kind == "mkdir" for action in actions)
+        create = any(action.kind == Kind.MKDIR for action in actions)
         try:
             directory, missing = walk_directories(state.mountpoint, request.parents, create=create)
         except Blocked as blocked:
@@ -825,17 +815,17 @@ class VolumeSession:
             if missing is not None:
                 raise path_changed(request, "no directory %s/%s" % (request.volume, "/".join(request.parents[:missing + 1])))
             for action in actions:
-                if action.kind in ("create", "import"):
+                if action.kind in (Kind.CREATE, Kind.IMPORT):
                     _write_then_link(runner, request, action, directory)
-                elif action.kind == "resize":
+                elif action.kind == Kind.RESIZE:
                     with _ImageFile(request, directory, os.O_RDWR) as image:
                         _refuse_other_files(request, image)
                         runner.run(action.argv + [fd_path(image)] + action.params["tail"], pass_fds=(image,))
                         pad_to_whole_sectors(image)
-                elif action.kind == "chown":
+                elif action.kind == Kind.CHOWN:
                     with _ImageFile(request, directory, os.O_RDONLY) as image:
                         os.fchown(image, action.params["uid"], action.params["gid"])
-                elif action.kind == "delete":
+                elif action.kind == Kind.DELETE:
                     kind = kind_in(directory, request.name)
                     if kind != "file":
                         raise path_changed(request, "a %s at %s" % (kind, request.location()) if kind != "gone" else "no image at %s" % request.location())
@@ -862,16 +852,16 @@ class VolumeSessions:
             session.close()
         return False
 
-    def session(self, params):
+    def session(self, params: t.Mapping[str, t.Any]) -> VolumeSession:
         key = (params["volume"], tuple(params["nodes"]), params["port"])
         if key not in self.sessions:
             self.sessions[key] = VolumeSession(self.read_only)
         return self.sessions[key]
 
-    def observe(self, runner, params):
+    def observe(self, runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ImageState:
         return self.session(params).observe(runner, params)
 
-    def apply(self, runner, state, params, actions):
+    def apply(self, runner: CommandRunner, state: ImageState, params: t.Mapping[str, t.Any], actions: t.List[Action]) -> None:
         self.session(params).apply(runner, state, params, actions)
 
 
@@ -883,7 +873,7 @@ def _needs_nothing(state, request):
             and state.id_error is None and not _plan_ownership(request, state))
 
 
-def pad_to_whole_sectors(descriptor):
+def pad_to_whole_sectors(descriptor: int) -> None:
     """Extend an image file written through FUSE to whole 512-byte sectors, with zeros.
 
     qemu's gluster driver reads whole sectors and fails a read that the end of the file cuts short
@@ -943,7 +933,7 @@ def _same_file(directory, name, descriptor):
     return stat.S_ISREG(named.st_mode) and (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
-def partial_name(request):
+def partial_name(request: Request) -> str:
     """A new, unpredictable name next to the image (the suffix last: cleanup and tests look for it)."""
     return ".%s.%s%s" % (request.name, secrets.token_hex(8), PARTIAL_SUFFIX)
 

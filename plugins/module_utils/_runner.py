@@ -2,6 +2,9 @@
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# PRIVATE: the module_utils of this collection are for its own modules and plugins only. They are no
+# public API: names, signatures and behaviour may change in any release without notice.
 """The one command runner every module of this collection uses.
 
 Every external tool is called through :class:`CommandRunner`: argv lists only (never a shell
@@ -13,6 +16,10 @@ from __future__ import annotations
 
 import json
 import shlex
+import typing as t
+
+from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import EMPTY_ANSWER_ATTEMPTS
+from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import retry
 
 # The C locale keeps tool output parseable and stable across nodes.
 C_LOCALE_ENV = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
@@ -43,7 +50,7 @@ class CommandResult:
         self.stdout = stdout
         self.stderr = stderr
 
-    def json(self):
+    def json(self) -> t.Any:
         """The stdout parsed as JSON (lvs --reportformat json, qemu-img --output=json ...)."""
         try:
             return json.loads(self.stdout)
@@ -64,16 +71,17 @@ class CommandRunner:
         self._answers = {}
         self.history = []
 
-    def binary(self, name, required=True):
+    def binary(self, name: str, required: bool = True) -> t.Optional[str]:
         """The absolute path of ``name`` on the node (cached), or None when missing and optional."""
         if name not in self._bin_cache:
             self._bin_cache[name] = self._module.get_bin_path(name, required=required)
         return self._bin_cache[name]
 
-    def has(self, name):
+    def has(self, name: str) -> bool:
         return self.binary(name, required=False) is not None
 
-    def run(self, argv, check=True, ok_rcs=(0,), data=None, pass_fds=()):
+    def run(self, argv: t.Sequence[t.Any], check: bool = True, ok_rcs: t.Sequence[int] = (0,), data: t.Optional[bytes] = None,
+            pass_fds: t.Sequence[int] = ()) -> CommandResult:
         """Run ``argv`` (the first element a tool name or path) and return a CommandResult.
 
         With ``check`` (the default) an exit code outside ``ok_rcs`` raises CommandError. Any command
@@ -83,7 +91,7 @@ class CommandRunner:
         self._answers.clear()
         return self._execute(argv, check, ok_rcs, data, pass_fds)
 
-    def read(self, argv, ok_rcs=(0,), check=True, pass_fds=()):
+    def read(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,), check: bool = True, pass_fds: t.Sequence[int] = ()) -> CommandResult:
         """Run a read-only command, or return its answer from earlier in this module run.
 
         A module handling many items (one per VM) observes the node once per item; the answers
@@ -113,21 +121,23 @@ class CommandRunner:
             raise CommandError(argv, rc, stdout, stderr)
         return CommandResult(argv, rc, stdout, stderr)
 
-    def query(self, argv, ok_rcs=(0,), attempts=3, pass_fds=()):
+    def query(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,), attempts: int = EMPTY_ANSWER_ATTEMPTS,
+              pass_fds: t.Sequence[int] = ()) -> CommandResult:
         """:meth:`read` a command whose answer is its stdout; an empty answer is asked again.
 
         Tools that print as they exit (block-buffered pipes: lvs, qemu-img) can have their output
         missed by run_command's select loop (ansible/ansible#51393, #85869); seen in the lab on
         loaded nodes as rc 0 with an empty stdout. Asking a read-only command again is harmless.
         """
-        result = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
-        for _retry in range(attempts - 1):
-            if result.stdout.strip():
-                break
-            self.forget(argv, ok_rcs)
-            result = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
-        return result
+        def attempt():
+            self.forget(argv, ok_rcs)  # an empty answer is never kept; a good one is asked once
+            return self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
 
-    def forget(self, argv, ok_rcs=(0,)):
+        first = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
+        if first.stdout.strip() or attempts <= 1:
+            return first
+        return retry(attempt, lambda result: not result.stdout.strip(), attempts=attempts - 1)
+
+    def forget(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,)) -> None:
         """Drop one remembered answer (it was empty or is known to be stale)."""
         self._answers.pop((tuple(str(arg) for arg in argv), tuple(ok_rcs)), None)

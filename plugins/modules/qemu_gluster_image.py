@@ -346,6 +346,7 @@ stderr:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._argspec import list_form
+from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import GLUSTERD_PORT
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import run_plan
 from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import VolumeSessions, plan, report
 
@@ -368,6 +369,18 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import Vol
 PER_IMAGE = dict(
     volume=dict(type="str"),
     image_path=dict(type="str"),
+    path=dict(type="str"),
+    images=dict(type="list", elements="dict", options=dict(
+        volume=dict(type="str", required=True),
+        path=dict(type="str"),
+        size=dict(type="str"),
+        format=dict(type="str", choices=["qcow2", "raw", "qed"]),
+        source=dict(type="str"),
+        source_format=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"]),
+    )),
+    servers=dict(type="list", elements="str", required=True),
+    port=dict(type="int", default=GLUSTERD_PORT),
     size=dict(type="str"),
     format=dict(type="str", choices=["qcow2", "raw", "qed"], default="qcow2"),
     source=dict(type="str"),

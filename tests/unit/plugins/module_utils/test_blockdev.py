@@ -74,3 +74,11 @@ def test_device_number_is_none_for_a_plain_file(tmp_path):
     (tmp_path / "f").write_text("")
     assert _blockdev.device_number(str(tmp_path / "f")) is None
     assert _blockdev.device_number(str(tmp_path / "missing")) is None
+
+
+def test_a_device_something_is_stacked_on_is_not_blank():
+    """A dm or md holder uses the device even when it reads as empty: the strictest rule refuses it."""
+    probe = probe_of(None, "wipefs_blank.json")
+    probe.holders = ["dm-3"]
+    assert not probe.blank
+    assert probe.describe() == "used by dm-3"

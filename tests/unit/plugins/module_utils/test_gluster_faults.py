@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _gluster as gluster
+from ansible_collections.vmstorage.gluster.plugins.module_utils import _retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
 from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, gluster_fixture as fixture, gluster_params
 
@@ -114,7 +115,7 @@ def test_a_brick_on_a_powered_off_node_is_reported_not_started(on_node1, monkeyp
 
 def test_the_start_up_window_is_bounded(on_node1, monkeypatch):
     clock = iter(range(0, 100, 4))
-    monkeypatch.setattr(gluster.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(_retry.time, "monotonic", lambda: next(clock))
     # 10 s of window at 4 s per poll: the first answer and two more, then the brick is down
     state = observed([answer(POOL, "faults_pool_list.xml"), answer(INFO, "faults_volume_info.xml")] + [
         answer(STATUS, "faults_status_node3_brick_down.xml"), answer(POOL, "faults_pool_list.xml")] * 2 + [

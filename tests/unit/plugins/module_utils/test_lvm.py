@@ -5,7 +5,7 @@
 """Parsers, plan() and the return values of thin_lv over LVM output captured in the lab.
 
 The fixtures (tests/unit/fixtures/lvm, see VERSIONS there) are real vgs/pvs/lvs JSON reports,
-blkid output and /proc/self/mounts from a lab node; every state below is built from them.
+blkid output and /proc/self/mountinfo from a lab node; every state below is built from them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from ansible_collections.vmstorage.gluster.plugins.module_utils import _lvm
+from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab, _lvm
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal, run_plan
 from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, read_fixture
 
@@ -31,7 +31,7 @@ def state_of(snapshot, devices=(), vg="ThinGroup", replaced_lvs=None):
 
     ``replaced_lvs`` names a fixture whose LV rows replace the snapshot's rows of the same LVs.
     """
-    mounts = read_fixture("lvm", "busy_mounts.txt") if snapshot == "busy" else ""
+    mounts = _fstab.parse_mountinfo(read_fixture("lvm", "busy_mountinfo.txt") if snapshot == "busy" else "")
     vg_rows = rows("%s_vgs.json" % snapshot, "vg")
     lv_rows = []
     if any(row["vg_name"] == vg for row in vg_rows):  # observe() runs lvs only for an existing VG
@@ -50,8 +50,13 @@ def params(**overrides):
     return base
 
 
+def probe(record=None, signatures=(), head_blank=True, holders=()):
+    """A _blockdev.DeviceProbe of /dev/ubdb as _blockdev.probe() builds it (blank by default)."""
+    return _blockdev.DeviceProbe("/dev/ubdb", 0x6210, dict(record or {}), False, list(signatures), head_blank, list(holders))
+
+
 def blank_vdb():
-    return _lvm.Device("/dev/vdb", "/dev/ubdb", True)
+    return _lvm.Device("/dev/vdb", "/dev/ubdb", True, probe=probe())
 
 
 def refusal_of(lvm_state, **overrides):
@@ -98,10 +103,9 @@ def test_inactive_thin_lv_is_neither_active_nor_open():
     assert not lv.active and not lv.is_open and lv.data_percent is None
 
 
-def test_blkid_export_and_mount_escapes():
-    found = _lvm.parse_blkid_export(read_fixture("lvm", "blkid_ext4.txt"))
+def test_blkid_export_of_the_ext4_fixture():
+    (found,) = _blockdev.parse_blkid_export(read_fixture("lvm", "blkid_ext4.txt"))
     assert (found["TYPE"], found["LABEL"], found["USAGE"]) == ("ext4", "precious", "filesystem")
-    assert _lvm.parse_mounts("server:/vol /mnt/with\\040space fuse.glusterfs rw 0 0\n") == [("server:/vol", "/mnt/with space")]
 
 
 @pytest.mark.parametrize(
@@ -195,12 +199,26 @@ def test_absent_removes_only_the_asked_lv_and_is_idempotent():
 
 
 def test_refuses_a_device_with_a_filesystem_signature():
-    signatures = _lvm.parse_blkid_export(read_fixture("lvm", "blkid_ext4.txt"))
-    vdc = _lvm.Device("/dev/vdc", "/dev/ubdc", True, signatures=signatures)
+    (record,) = _blockdev.parse_blkid_export(read_fixture("lvm", "blkid_ext4.txt"))
+    vdc = _lvm.Device("/dev/vdc", "/dev/ubdc", True, probe=probe(record))
     refusal = refusal_of(state_of("pristine", [vdc]), pvs=["/dev/vdc"], pool_size="90%VG")
     assert refusal.problem == "/dev/vdc is not blank"
     assert "TYPE=ext4" in refusal.found and "LABEL=precious" in refusal.found
     assert "wipefs --all /dev/vdc" in refusal.remedy
+
+
+@pytest.mark.parametrize("what, found", [
+    (dict(signatures=[{"type": "ext4", "offset": "0x438"}]), "ext4 signature at 0x438"),
+    (dict(head_blank=False), "no tool recognises"),
+    (dict(holders=["dm-3"]), "used by dm-3"),
+])
+def test_refuses_a_device_that_blkid_alone_calls_blank(what, found):
+    """The one blank-device rule (_blockdev.DeviceProbe.blank): a wipefs signature blkid does not
+    report, data in the first MiB or a holder each make the device not blank for a new VG too."""
+    vdb = _lvm.Device("/dev/vdb", "/dev/ubdb", True, probe=probe(**what))
+    refusal = refusal_of(state_of("pristine", [vdb]), pvs=["/dev/vdb"], pool_size="90%VG")
+    assert refusal.problem == "/dev/vdb is not blank"
+    assert found in refusal.found
 
 
 def test_refuses_a_device_of_another_vg_and_a_missing_device():
@@ -212,7 +230,7 @@ def test_refuses_a_device_of_another_vg_and_a_missing_device():
 
 
 def test_an_orphan_pv_may_build_the_vg():
-    orphan = _lvm.Device("/dev/vdb", "/dev/ubdb", True, pv_vg="", is_pv=True, signatures={})
+    orphan = _lvm.Device("/dev/vdb", "/dev/ubdb", True, pv_vg="", is_pv=True)
     actions = _lvm.plan(state_of("pristine", [orphan]), params(pvs=["/dev/vdb"], pool_size="90%VG"))
     assert actions[0].kind == "vg_create"
 
