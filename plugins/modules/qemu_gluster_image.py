@@ -369,18 +369,6 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._qemu import Vol
 PER_IMAGE = dict(
     volume=dict(type="str"),
     image_path=dict(type="str"),
-    path=dict(type="str"),
-    images=dict(type="list", elements="dict", options=dict(
-        volume=dict(type="str", required=True),
-        path=dict(type="str"),
-        size=dict(type="str"),
-        format=dict(type="str", choices=["qcow2", "raw", "qed"]),
-        source=dict(type="str"),
-        source_format=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"]),
-    )),
-    servers=dict(type="list", elements="str", required=True),
-    port=dict(type="int", default=GLUSTERD_PORT),
     size=dict(type="str"),
     format=dict(type="str", choices=["qcow2", "raw", "qed"], default="qcow2"),
     source=dict(type="str"),
@@ -389,7 +377,7 @@ PER_IMAGE = dict(
 )
 SHARED = dict(
     nodes=dict(type="list", elements="str", required=True),
-    port=dict(type="int", default=24007),
+    port=dict(type="int", default=GLUSTERD_PORT),
     preallocation=dict(type="str", choices=["off", "metadata", "falloc", "full"]),
     allow_delete=dict(type="bool", default=False),
     allow_source_backing_file=dict(type="bool", default=False),

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The test ``vmstorage.gluster.volume_name``: the modules' own volume-name rule, for the roles.
 
 Why a test plugin: a role checks the VM names before anything is made, and a Jinja regex of its own

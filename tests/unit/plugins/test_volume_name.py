@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to vmstorage.gluster
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The one volume-name rule: the modules (gluster_replica_volume, qemu_gluster_image) and the roles'
 test plugin answer alike for every name (it was three rules that disagreed on '-x' and 'all')."""
 
@@ -20,7 +21,7 @@ NAMES = {
 
 
 def qemu_accepts(name):
-    params = dict(volume=name, path="images/vm.qcow2", servers=["node1"], port=24007, format="qcow2", preallocation=None,
+    params = dict(volume=name, image_path="images/vm.qcow2", nodes=["node1"], port=24007, format="qcow2", preallocation=None,
                   state="present", source=None, source_format=None, access="fuse", owner=None, group=None,
                   allow_delete=False, allow_source_backing_file=False, size="1G")
     try:
