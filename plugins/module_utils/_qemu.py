@@ -93,7 +93,7 @@ class Request:
     def __init__(self, params):
         self.volume = params["volume"]
         self.path = params["image_path"]
-        self.servers = list(params["nodes"])
+        self.nodes = list(params["nodes"])
         self.port = params["port"]
         self.format = params["format"]
         self.preallocation = params["preallocation"]
@@ -129,9 +129,9 @@ class Request:
                 "Use the volume's name as `gluster volume list` shows it (%s)." % VOLUME_NAME_RULE,
             )
         self._check_path()
-        if not self.servers:
+        if not self.nodes:
             raise Refusal("no volfile server", "nodes=[]", "at least one server", "List the gluster nodes, primary first.")
-        for server in self.servers:
+        for server in self.nodes:
             if not SERVER_NAME.match(server):
                 raise Refusal(
                     "invalid server name", repr(server), "a host name or IPv4 address",
@@ -290,7 +290,7 @@ def gluster_uri(request: Request, server: str, path: str) -> str:
 
 def _gluster_file_node(request):
     """The gluster protocol node of qemu's json:/-blockdev forms, with every server for failover."""
-    servers = [{"type": "inet", "host": server, "port": str(request.port)} for server in request.servers]
+    servers = [{"type": "inet", "host": server, "port": str(request.port)} for server in request.nodes]
     return {"driver": "gluster", "volume": request.volume, "path": request.path, "server": servers}
 
 
@@ -305,7 +305,7 @@ def json_filename(request: Request) -> str:
 
 
 def libvirt_disk_xml(request: Request) -> str:
-    hosts = "".join("<host name='%s' port='%d'/>" % (server, request.port) for server in request.servers)
+    hosts = "".join("<host name='%s' port='%d'/>" % (server, request.port) for server in request.nodes)
     return (
         "<disk type='network' device='disk'><driver name='qemu' type='%s'/>"
         "<source protocol='gluster' name='%s/%s'>%s</source><target dev='vda' bus='virtio'/></disk>"
@@ -318,7 +318,7 @@ def _refuse_unusable(request, state):
     if state.mount_error is not None:
         predicted = [] if request.state == "absent" else [Action(Kind.CREATE, "create %s once volume %s exists" % (request.describe(), request.volume))]
         raise MissingPrerequisite(
-            "cannot mount the volume", state.mount_error, "volume %s from %s" % (request.volume, ", ".join(request.servers)),
+            "cannot mount the volume", state.mount_error, "volume %s from %s" % (request.volume, ", ".join(request.nodes)),
             "Check that the volume exists and is started (`gluster volume info %s`), that a listed server runs glusterd, "
             "and that this node resolves every brick host." % request.volume, predicted,
         )
@@ -406,8 +406,8 @@ def _plan_new_image(request, state, access):
         )
     if access == "gfapi" and state.volfile_server is None:
         raise Refusal(
-            "no volfile server answers", "no glusterd on port %d of %s" % (request.port, ", ".join(request.servers)),
-            "creation through gfapi", "Start glusterd on one of the servers, or use access: fuse.",
+            "no volfile server answers", "no glusterd on port %d of %s" % (request.port, ", ".join(request.nodes)),
+            "creation through gfapi", "Start glusterd on one of the nodes, or use access: fuse.",
         )
     # the target (a new file of an unpredictable name) is made by apply: the argv stops before it
     where = dict(access=access, server=state.volfile_server if access == "gfapi" else None)
@@ -495,7 +495,7 @@ def report(_runner: CommandRunner, before: ImageState, after: t.Optional[ImageSt
     summary = _image_summary(after) if after is not None else _predicted_summary(request, before)
     result = dict(summary)
     result.update(
-        uri=gluster_uri(request, request.servers[0], request.path),
+        uri=gluster_uri(request, request.nodes[0], request.path),
         json_filename=json_filename(request),
         libvirt_disk_xml=libvirt_disk_xml(request),
         blockdev=blockdev_spec(request),
@@ -533,7 +533,7 @@ def _diff_view(summary):
 
 def first_answering_server(request: Request) -> t.Optional[str]:
     """The first server accepting a TCP connection on the glusterd port (gluster:// URIs take one)."""
-    for server in request.servers:
+    for server in request.nodes:
         try:
             with socket.create_connection((server, request.port), timeout=PORT_PROBE_TIMEOUT):
                 return server
@@ -741,13 +741,13 @@ class VolumeSession:
             self.mountpoint = os.path.join(self.workdir, "volume")
             os.mkdir(self.mountpoint, 0o700)
         options = ["log-file=%s" % self.log_path]
-        if len(request.servers) > 1:
-            options.append("backup-volfile-servers=%s" % ":".join(request.servers[1:]))
+        if len(request.nodes) > 1:
+            options.append("backup-volfile-servers=%s" % ":".join(request.nodes[1:]))
         if request.port != GLUSTERD_PORT:
             options.append("server-port=%d" % request.port)
         if self.read_only:
             options.append("ro")
-        source = "%s:/%s" % (request.servers[0], request.volume)
+        source = "%s:/%s" % (request.nodes[0], request.volume)
         error = retry(lambda: self._try_mount(runner, options, source),
                       lambda error: error is not None and any(needle in error for needle in BRICKS_STARTING),
                       Deadline("mount settle", MOUNT_SETTLE_TIME), MOUNT_RETRY_INTERVAL)
