@@ -24,7 +24,6 @@ import re
 import stat
 import typing as t
 from dataclasses import dataclass
-from decimal import Decimal
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
