@@ -95,11 +95,24 @@ def _jinja_default(role, name, variable):
     return name
 
 
+def _own_references(value, names):
+    """VALUE with O(vmstorage_x) kept only for this role's own variables; another role's becomes C(vmstorage_x)
+    (the VM schema is shared: antsibull-docs refuses an O() that names no option of the role)."""
+    if isinstance(value, dict):
+        return {key: _own_references(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_own_references(item, names) for item in value]
+    if isinstance(value, str):
+        return re.sub(r"O\((vmstorage_\w+)\)", lambda match: match.group(0) if match.group(1) in names else "C(%s)" % match.group(1), value)
+    return value
+
+
 def render(source):
     """Every generated file's path and text."""
     files = {}
     for role, about in source["roles"].items():
         options = {name: _spec(name, variable, source["vm"]) for name, variable in source["variables"].items() if role in variable["roles"]}
+        options = _own_references(options, set(options))
         spec = {"argument_specs": {"main": {"short_description": about["short_description"], "description": about["description"],
                                             "options": options}}}
         files["roles/%s/meta/argument_specs.yml" % role] = "---\n" + HEADER + _dump(spec)
