@@ -108,6 +108,18 @@ def parse_pool_size(value, option="pool_size"):
         raise ValueError("%s %r is not a pool size: write %s" % (option, value, POOL_SIZE_FORMS)) from err
 
 
+def accepts(parse):
+    """A Jinja test over ``parse``: whether it takes the value. The roles' size checks (plugins/test/) ask the
+    modules' own parser, so a role and a module never disagree on what a size is."""
+    def test(value):
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
+    return test
+
+
 def format_size(size_bytes):
     """``size_bytes`` in the largest binary unit that keeps the number >= 1, at most two decimals.
 

@@ -34,17 +34,9 @@ _value:
   type: boolean
 """
 
-from ansible_collections.vmstorage.gluster.plugins.module_utils._units import parse_pool_size
-
-
-def is_pool_size(value):
-    try:
-        parse_pool_size(value)
-    except ValueError:
-        return False
-    return True
+from ansible_collections.vmstorage.gluster.plugins.module_utils._units import accepts, parse_pool_size
 
 
 class TestModule:
     def tests(self):
-        return {"pool_size": is_pool_size}
+        return {"pool_size": accepts(parse_pool_size)}

@@ -36,17 +36,9 @@ _value:
   type: boolean
 """
 
-from ansible_collections.vmstorage.gluster.plugins.module_utils._units import parse_size
-
-
-def is_size(value):
-    try:
-        parse_size(value)
-    except ValueError:
-        return False
-    return True
+from ansible_collections.vmstorage.gluster.plugins.module_utils._units import accepts, parse_size
 
 
 class TestModule:
     def tests(self):
-        return {"size": is_size}
+        return {"size": accepts(parse_size)}
