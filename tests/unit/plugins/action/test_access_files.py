@@ -23,7 +23,7 @@ def run_action(args, check_mode=False, diff=False, play_context=None):
     task = SimpleNamespace(args=args, check_mode=check_mode, diff=diff, async_val=0, action="vmstorage.gluster.access_files")
     play_context = play_context or SimpleNamespace(check_mode=not check_mode, diff=not diff)
     connection = SimpleNamespace(_shell=SimpleNamespace(tmpdir="/nonexistent"))
-    action = access_files.ActionModule(task, connection, play_context, loader=None, templar=None)
+    action = access_files.ActionModule(task, connection, play_context, loader=None, templar=None, shared_loader_obj=None)
     return action.run(task_vars={})
 
 

@@ -15,11 +15,20 @@ the module tries to run fails the test.
 from __future__ import annotations
 
 import contextlib
+import json
 from unittest import mock
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible.module_utils.common.text.converters import to_bytes
+
+try:  # ansible-core 2.19 and later
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # 2.18, the oldest requires_ansible allows: AnsibleModule reads _ANSIBLE_ARGS
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))):
+            yield
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _plan
 
