@@ -511,7 +511,8 @@ def _plan_present(state, params):
             "Move those files away: mounting would hide them.",
         )
 
-    entry = _fstab.FstabEntry(spec or "UUID=<new>", path, FSTYPE, params["mount_options"] or ["defaults"], FSTAB_FREQ, params["fstab_passno"])
+    entry = _fstab.FstabEntry(spec or "UUID=<new>", path, FSTYPE, _fstab.with_brick_boot_options(params["mount_options"] or ["defaults"]),
+                              FSTAB_FREQ, params["fstab_passno"])
     current = state.fstab.entries_for(path)
     if spec is None or not current or current[0].render() != entry.render():
         actions.append(Action(

@@ -39,6 +39,19 @@ def escape_field(text: str) -> str:
     return "".join(_ESCAPED_CHARS.get(char, char) for char in text)
 
 
+# What a brick's fstab line tells the boot, besides the mount options: a missing or broken brick disk
+# must not stop the node in emergency mode (every other brick, sshd and glusterd with it), so the
+# mount is wanted, not required (nofail), and its device is awaited for a bounded time; a brick
+# filesystem that is there is mounted before glusterd starts its bricks (nofail alone drops that order).
+BRICK_BOOT_OPTIONS = ("nofail", "x-systemd.device-timeout=30s", "x-systemd.before=glusterd.service")
+
+
+def with_brick_boot_options(options: t.Sequence[str]) -> t.List[str]:
+    """``options`` and then each of BRICK_BOOT_OPTIONS whose name (before '=') ``options`` does not set."""
+    names = {option.split("=", 1)[0] for option in options}
+    return list(options) + [option for option in BRICK_BOOT_OPTIONS if option.split("=", 1)[0] not in names]
+
+
 class FstabEntry:
     """One mount line of fstab, with its fields decoded; ``index`` is its line number (0-based)."""
 

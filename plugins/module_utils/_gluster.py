@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
     BRICK_SETTLE_TIME, GLUSTERD_PORT, POLL_INTERVAL, PORT_PROBE_TIMEOUT)
 from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal, require_danger_flag
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 
@@ -452,6 +452,10 @@ def _query(runner: CommandRunner, deadline: Deadline, *args: str, fresh: bool = 
     raise error
 
 
+# for the other module_utils that read gluster (_heal)
+query = _query
+
+
 def _silent_peer_hint(runner):
     """What to tell about a query no peer answered in time: the peers this node sees disconnected."""
     result = runner.run(gluster_argv("--xml", "pool", "list"), check=False)
@@ -858,6 +862,9 @@ def plan(state: ClusterState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
     if params["state"] == "absent":
         if volume is None:
             return []
+        require_danger_flag(params.get("allow_delete", False), "allow_delete", "delete a volume", "volume %s (%s, %s, bricks %s)" % (
+            name, volume.type, volume.status, " ".join(brick.spec for brick in volume.bricks)), "state=absent",
+            "its clients lose it at once, and its brick directories keep the files but can make no new volume")
         actions = [Action(Kind.STOP, "stop volume %s" % name, gluster_argv("volume", "stop", name))] if volume.started else []
         return actions + [Action(Kind.DELETE, "delete volume %s (brick directories and their data stay)" % name,
                                  gluster_argv("volume", "delete", name))]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal, require_danger_flag
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_pool_size, parse_size
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
@@ -167,12 +167,12 @@ def report_rows(document: t.Mapping[str, t.Any], kind: str) -> t.List[t.Dict[str
 
 def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> LvmState:
     """Read the VG, its LVs, the requested PV devices and the mount table."""
-    vg_rows = report_rows(runner.query(["vgs"] + REPORT_OPTIONS + ["-o", VG_FIELDS]).json(), "vg")
-    pv_rows = report_rows(runner.query(["pvs"] + REPORT_OPTIONS + ["-o", PV_FIELDS]).json(), "pv")
+    vg_rows = report_rows(runner.query_json(["vgs"] + REPORT_OPTIONS + ["-o", VG_FIELDS]), "vg")
+    pv_rows = report_rows(runner.query_json(["pvs"] + REPORT_OPTIONS + ["-o", PV_FIELDS]), "pv")
     lv_rows = []
     devices = []
     if any(row["vg_name"] == params["vg"] for row in vg_rows):
-        lv_rows = report_rows(runner.query(["lvs"] + REPORT_OPTIONS + ["-o", LV_FIELDS, params["vg"]]).json(), "lv")
+        lv_rows = report_rows(runner.query_json(["lvs"] + REPORT_OPTIONS + ["-o", LV_FIELDS, params["vg"]]), "lv")
     else:
         devices = [_observe_device(runner, path, pv_rows) for path in params.get("pvs") or []]
     return build_state(params["vg"], vg_rows, pv_rows, lv_rows, devices, _fstab.read_mounts())
@@ -253,6 +253,7 @@ class Request:
         self.pool = params["thinpool"]
         self.name = params["name"]
         self.state = params["state"]
+        self.allow_delete = params.get("allow_delete", False)
         self.pvs = list(dict.fromkeys(params.get("pvs") or []))
         for option in ("vg", "thinpool", "name"):
             _check_lvm_name(option, params[option])
@@ -341,6 +342,8 @@ def _plan_absent(state, request):
             "state=absent",
             "Unmount it (and remove its fstab entry) or stop what holds it open, then run again.",
         )
+    require_danger_flag(request.allow_delete, "allow_delete", "remove a thin LV", "thin LV %s of %s%s" % (
+        request.lv_id, format_size(lv.size_bytes), "" if lv.data_percent is None else ", %.2f%% of it written" % lv.data_percent), "state=absent", "what it holds is lost for good")
     return [
         Action(
             Kind.LV_REMOVE, "remove thin LV %s (%s)" % (request.lv_id, format_size(lv.size_bytes)),

@@ -70,6 +70,13 @@ class Refusal(Exception):
         return {"msg": str(self), "found": self.found, "requested": self.requested}
 
 
+def require_danger_flag(allowed: bool, flag: str, act: str, found: str, asked: str, loss: str) -> None:
+    """The one rule of every destructive act (docs/glossary.md "danger flag"): without its flag, refuse,
+    naming what is there, what was asked and the flag; ``loss`` says what the act destroys."""
+    if not allowed:
+        raise Refusal("will not %s without %s" % (act, flag), found, asked, "Set %s: true to %s; %s." % (flag, act, loss))
+
+
 class MissingPrerequisite(Refusal):
     """Something the request builds on does not exist yet: a device, a volume.
 

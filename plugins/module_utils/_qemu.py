@@ -63,7 +63,7 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._gluster import 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._nofollow import Blocked, kind_in, kind_of, walk_directories
 from ansible_collections.vmstorage.gluster.plugins.module_utils._ids import gid_of, uid_of
 from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal, require_danger_flag
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
@@ -233,7 +233,7 @@ def read_image_info(runner: CommandRunner, argv: t.List[str], pass_fds: t.Sequen
     With ``pass_fds`` the image is /proc/self/fd/N, a name the next image may reuse: asked afresh."""
     if pass_fds:
         runner.forget(argv)
-    return ImageInfo.from_info(runner.query(argv, pass_fds=pass_fds).json())
+    return ImageInfo.from_info(runner.query_json(argv, pass_fds=pass_fds))
 
 
 def gluster_driver_present(probe_stderr: str) -> bool:
@@ -344,11 +344,8 @@ def _refuse_unusable(request, state):
 def _plan_absent(request, state):
     if not state.exists:
         return []
-    if not request.allow_delete:
-        raise Refusal(
-            "will not delete an image without allow_delete", state.image.describe() + " at %s/%s" % (request.volume, request.path),
-            "state=absent", "Set allow_delete: true to delete it; its data is lost for good.",
-        )
+    require_danger_flag(request.allow_delete, "allow_delete", "delete an image", state.image.describe() + " at %s/%s" % (
+        request.volume, request.path), "state=absent", "its data is lost for good")
     return [Action(Kind.DELETE, "delete %s at %s/%s" % (state.image.describe(), request.volume, request.path), path=request.path)]
 
 

@@ -58,6 +58,14 @@ class CommandResult:
             raise CommandError(self.argv, self.rc, self.stdout, "output is not JSON: %s" % exc) from exc
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 class CommandRunner:
     """Runs commands for a module: binaries resolved on the node, C locale, typed errors.
 
@@ -122,21 +130,28 @@ class CommandRunner:
         return CommandResult(argv, rc, stdout, stderr)
 
     def query(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,), attempts: int = EMPTY_ANSWER_ATTEMPTS,
-              pass_fds: t.Sequence[int] = ()) -> CommandResult:
-        """:meth:`read` a command whose answer is its stdout; an empty answer is asked again.
+              pass_fds: t.Sequence[int] = (), whole: t.Optional[t.Callable[[str], bool]] = None) -> CommandResult:
+        """:meth:`read` a command whose answer is its stdout; an empty answer (or one ``whole`` rejects) is asked again.
 
         Tools that print as they exit (block-buffered pipes: lvs, qemu-img) can have their output
         missed by run_command's select loop (ansible/ansible#51393, #85869); seen in the lab on
-        loaded nodes as rc 0 with an empty stdout. Asking a read-only command again is harmless.
+        loaded nodes as rc 0 with an empty stdout, and once as rc 0 with only the first two lines of
+        pvs' JSON report. Asking a read-only command again is harmless.
         """
+        complete = whole or (lambda text: bool(text.strip()))
+
         def attempt():
-            self.forget(argv, ok_rcs)  # an empty answer is never kept; a good one is asked once
+            self.forget(argv, ok_rcs)  # a cut answer is never kept; a good one is asked once
             return self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
 
         first = self.read(argv, ok_rcs=ok_rcs, pass_fds=pass_fds)
-        if first.stdout.strip() or attempts <= 1:
+        if complete(first.stdout) or attempts <= 1:
             return first
-        return retry(attempt, lambda result: not result.stdout.strip(), attempts=attempts - 1)
+        return retry(attempt, lambda result: not complete(result.stdout), attempts=attempts - 1)
+
+    def query_json(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,), pass_fds: t.Sequence[int] = ()) -> t.Any:
+        """:meth:`query` a command that answers in JSON (lvs --reportformat json, qemu-img --output=json), parsed."""
+        return self.query(argv, ok_rcs=ok_rcs, pass_fds=pass_fds, whole=_is_json).json()
 
     def forget(self, argv: t.Sequence[t.Any], ok_rcs: t.Sequence[int] = (0,)) -> None:
         """Drop one remembered answer (it was empty or is known to be stale)."""

@@ -88,7 +88,8 @@ options:
       - V(stopped) creates the volume when missing and stops it when it runs.
       - V(present) creates the volume when missing (gluster creates volumes stopped) and leaves a running volume running.
       - V(absent) stops and deletes the volume. The brick directories and the data in them stay on the nodes;
-        their C(trusted.glusterfs.volume-id) attribute keeps gluster from reusing them in another volume.
+        their C(trusted.glusterfs.volume-id) attribute keeps gluster from reusing them in another volume. Deleting an existing
+        volume needs O(allow_delete).
     type: str
     choices: [present, started, stopped, absent]
     default: started
@@ -161,6 +162,12 @@ options:
       - Also keeps the warning about an existing open volume quiet.
     type: bool
     default: false
+  allow_delete:
+    description:
+      - Allow O(state=absent) to stop and delete an existing volume: its clients (running VMs) lose their disk at once. Without
+        it, deleting one is refused, naming the volume, its state and its bricks.
+    type: bool
+    default: false
   peer_timeout:
     description:
       - Seconds to wait for glusterd to answer on this node (its start-up window) and, after probing, for every brick
@@ -225,6 +232,7 @@ EXAMPLES = r"""
   vmstorage.gluster.gluster_replica_volume:
     name: mapserver
     state: absent
+    allow_delete: true
   run_once: true
 
 - name: A volume only the brick hosts may mount (auth_allow unset on a new volume)
@@ -374,6 +382,7 @@ SHARED = dict(
     arbiter=dict(type="bool", default=False),
     auth_allow=dict(type="list", elements="str"),
     allow_any_client=dict(type="bool", default=False),
+    allow_delete=dict(type="bool", default=False),
     peer_timeout=dict(type="int", default=60),
 )
 # Checked on each request (an item merged over the top level, where nodes are shared and

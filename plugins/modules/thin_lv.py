@@ -84,10 +84,16 @@ options:
     description:
       - V(present) creates or grows the thin LV; V(absent) removes it.
       - V(absent) refuses a thin LV that is open (mounted, or held by a process, a VM or a device mapping) and leaves the pool and
-        the volume group in place.
+        the volume group in place. Removing an existing thin LV needs O(allow_delete).
     type: str
     choices: [present, absent]
     default: present
+  allow_delete:
+    description:
+      - Allow O(state=absent) to remove an existing thin LV, and with it everything on it. Without it, removing one is refused,
+        naming the LV, its size and how much of it is written.
+    type: bool
+    default: false
   pvs:
     description:
       - Block devices to create O(vg) on when it does not exist (C(vgcreate)).
@@ -175,6 +181,7 @@ EXAMPLES = r"""
     thinpool: ThinData
     name: webserver
     state: absent
+    allow_delete: true
 """
 
 RETURN = r"""
@@ -366,6 +373,7 @@ SHARED = dict(
     pool_size=dict(type="str"),
     pool_metadata_size=dict(type="str"),
     chunk_size=dict(type="str"),
+    allow_delete=dict(type="bool", default=False),
 )
 # Checked on each request (an item merged over the top level): see _plan.item_params.
 RULES = dict(required_if=[("state", "present", ("size",))])

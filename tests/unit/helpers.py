@@ -97,7 +97,8 @@ GLUSTER_BRICK = "/srv/vmdisks/data"
 
 def gluster_params(**overrides):
     base = dict(name="vmdisks", state="started", nodes=list(GLUSTER_NODES), brick_path=GLUSTER_BRICK, brick_addresses=None, replica=3,
-                arbiter=False, options=None, option_groups=None, auth_allow=None, allow_any_client=False, peer_timeout=60)
+                arbiter=False, options=None, option_groups=None, auth_allow=None, allow_any_client=False, allow_delete=False,
+                peer_timeout=60)
     base.update(overrides)
     return base
 

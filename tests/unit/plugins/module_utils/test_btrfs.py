@@ -20,7 +20,10 @@ DM4 = os.makedev(253, 4)
 UBDB = os.makedev(98, 16)
 UBDC = os.makedev(98, 32)
 RDEVS = {"/dev/mapper/ThinGroup-mapserver": DM4, "/dev/ubdb": UBDB, "/dev/ubdc": UBDC}
-BRICK_LINE = "LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag 0 0\n"
+BOOT = "nofail,x-systemd.device-timeout=30s,x-systemd.before=glusterd.service"
+BRICK_LINE = "LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag,%s 0 0\n" % BOOT
+# the line this module wrote before the boot options: converged to BRICK_LINE
+OLD_BRICK_LINE = "LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag 0 0\n"
 
 
 def params(**changes):
@@ -150,6 +153,18 @@ def test_converged_brick_plans_nothing():
     assert _btrfs.plan(converged_state(), params()) == []
 
 
+def test_a_line_written_before_the_boot_options_gets_them_and_nothing_else_changes():
+    actions = _btrfs.plan(converged_state(fstab=lab_fstab(OLD_BRICK_LINE)), params())
+    assert [action.summary for action in actions] == ["set fstab line: " + BRICK_LINE.strip()]
+
+
+def test_boot_options_the_user_sets_are_kept_and_never_reach_the_kernel():
+    options = ["nodatacow", "x-systemd.device-timeout=90s", "noatime"]
+    actions = _btrfs.plan(converged_state(), params(mount_options=options))
+    assert actions[0].params["entry"].options == options + ["nofail", "x-systemd.before=glusterd.service"]
+    assert actions[1].argv[:3] == ["mount", "-o", "remount,nodatacow,noatime,noautodefrag"]
+
+
 def test_option_change_plans_fstab_and_remount():
     actions = _btrfs.plan(converged_state(), params(mount_options=["nodatacow", "autodefrag", "noatime"]))
     assert kinds(actions) == ["fstab", "remount"]
@@ -168,7 +183,7 @@ def test_unchangeable_option_is_refused():
 
 
 def test_seed_fstab_line_with_pass_2_is_rewritten_to_0_0():
-    state = converged_state(fstab=lab_fstab(BRICK_LINE.replace(" 0 0", " 0 2")))
+    state = converged_state(fstab=lab_fstab(OLD_BRICK_LINE.replace(" 0 0", " 0 2")))
     actions = _btrfs.plan(state, params())
     assert kinds(actions) == ["fstab"]
     assert actions[0].summary == "set fstab line: " + BRICK_LINE.strip()

@@ -218,10 +218,20 @@ def test_existing_bricks_match_by_address():
 
 def test_stop_and_absent():
     assert [action.summary for action in gluster.plan(created_state(), params(state="stopped"))] == ["stop volume vmdisks"]
-    absent = gluster.plan(created_state(), params(state="absent", nodes=None, brick_path=None))
+    absent = gluster.plan(created_state(), params(state="absent", nodes=None, brick_path=None, allow_delete=True))
     assert [action.kind for action in absent] == ["stop", "delete"]
     assert absent[1].argv == ["gluster", "--mode=script", "volume", "delete", "vmdisks"]
     assert gluster.plan(state_from(), params(state="absent")) == []
+
+
+def test_deleting_a_volume_needs_allow_delete():
+    with pytest.raises(Refusal) as caught:
+        gluster.plan(created_state(), params(state="absent", nodes=None, brick_path=None))
+    message = str(caught.value)
+    assert message == (
+        "will not delete a volume without allow_delete: found volume vmdisks (Replicate, Started, bricks node1:/srv/vmdisks/data "
+        "node2:/srv/vmdisks/data node3:/srv/vmdisks/data); asked for state=absent. Set allow_delete: true to delete a volume; its "
+        "clients lose it at once, and its brick directories keep the files but can make no new volume.")
 
 
 # ---------------------------------------------------------------- plan: refusals

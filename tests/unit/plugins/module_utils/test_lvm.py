@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab, _lvm
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal, run_plan
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
 from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, read_fixture
 
 GIB = 1024 ** 3
@@ -44,7 +45,7 @@ def state_of(snapshot, devices=(), vg="ThinGroup", replaced_lvs=None):
 def params(**overrides):
     base = dict(
         vg="ThinGroup", thinpool="ThinData", name="mapserver", size="100G", state="present",
-        pvs=None, pool_size=None, pool_metadata_size=None, chunk_size=None,
+        pvs=None, pool_size=None, pool_metadata_size=None, chunk_size=None, allow_delete=False,
     )
     base.update(overrides)
     return base
@@ -191,8 +192,14 @@ def test_refuses_to_remove_a_mounted_lv_and_names_the_mount_point():
     assert "Unmount it" in refusal.remedy
 
 
+def test_removing_a_thin_lv_needs_allow_delete():
+    assert str(refusal_of(state_of("converged"), state="absent", size=None)) == (
+        "will not remove a thin LV without allow_delete: found thin LV ThinGroup/mapserver of 100 GiB, 0.00% of it written; "
+        "asked for state=absent. Set allow_delete: true to remove a thin LV; what it holds is lost for good.")
+
+
 def test_absent_removes_only_the_asked_lv_and_is_idempotent():
-    (action,) = _lvm.plan(state_of("converged"), params(state="absent", size=None))
+    (action,) = _lvm.plan(state_of("converged"), params(state="absent", size=None, allow_delete=True))
     assert action.argv == ["lvremove", "--yes", "ThinGroup/mapserver"]
     assert _lvm.plan(state_of("converged"), params(name="gone", state="absent", size=None)) == []
     assert _lvm.plan(state_of("pristine"), params(state="absent", size=None)) == []
@@ -334,7 +341,7 @@ def test_converged_result_reports_pool_usage_and_the_over_commit():
 
 def test_removal_prediction_releases_the_virtual_size():
     state = state_of("converged")
-    request = params(state="absent", size=None)
+    request = params(state="absent", size=None, allow_delete=True)
     result = _lvm.report(None, state, None, request, _lvm.plan(state, request))
     assert result["lv"] == {} and result["pool"]["virtual_allocated_bytes"] == 0 and result["pool"]["overcommitted"] is False
     assert result["warnings"] == []
@@ -366,3 +373,10 @@ def test_check_mode_of_several_lvs_on_a_pristine_node_predicts_each_and_says_sha
     assert kind == "exit" and result["changed"]
     assert [item["lv"]["size_bytes"] for item in result["results"]] == [10 * GIB, 20 * GIB]
     assert [summary.split(" ")[:2] for summary in result["actions"]].count(["create", "volume"]) == 1
+
+
+def test_a_report_cut_short_under_load_is_read_again():
+    # lab, node3 under load 16: pvs exited 0 having printed only the first two lines of its JSON report
+    module = ScriptedModule([(0, '  {\n      "report": [\n', ""), (0, '{"report": [{"pv": []}]}', "")])
+    assert CommandRunner(module).query_json(["pvs", "--reportformat", "json"]) == {"report": [{"pv": []}]}
+    assert len(module.calls) == 2
