@@ -173,4 +173,3 @@ def wait(runner: CommandRunner, names: t.Optional[t.Sequence[str]],
     outcome = retry(lambda: observe(runner, names, query_deadline),
                     lambda seen: timeout > 0 and any(problems(health) for health in seen[0]), deadline, POLL_INTERVAL)
     return outcome[0], outcome[1], outcome[2], deadline.elapsed()
-

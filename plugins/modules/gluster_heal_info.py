@@ -174,5 +174,6 @@ def main():
     module.exit_json(changed=False, volumes=volumes, healthy=all(volume["healthy"] for volume in volumes),
                      problems=[line for volume in volumes for line in volume["problems"]], waited=round(waited, 1))
 
+
 if __name__ == "__main__":
     main()

@@ -164,7 +164,7 @@ options:
     default: false
   allow_delete:
     description:
-      - Allow O(state=absent) to stop and delete an existing volume: its clients (running VMs) lose their disk at once. Without
+      - Allow O(state=absent) to stop and delete an existing volume; its clients (running VMs) lose their disk at once. Without
         it, deleting one is refused, naming the volume, its state and its bricks.
     type: bool
     default: false
