@@ -414,6 +414,14 @@ CASES = [
          site_from_comma_inventory("--tags", "volumes", vmstorage_node_group="all", vmstorage_client_addresses=["hv one"]),
          r"auth_allow entries that are no address or host name: found 'hv one'", r"asked for auth_allow \(auth\.allow of volume vmone\)",
          r"one per entry, without spaces or commas"),
+    Case("B53", "Site: packages to install on a distribution without a package list (the nodes' facts say Plan9 4, "
+         "-e ansible_facts)",
+         "refused on every node before any package or brick: found the distribution and the lists there are; install them yourself",
+         site(vmstorage_install_packages=True,
+              ansible_facts={"distribution": "Plan9", "distribution_major_version": "4", "distribution_version": "4"}),
+         r"no package list for this node's distribution: found Plan9 4 \(the role has package names for Debian\)",
+         r"asked to install the storage packages \(vmstorage_install_packages: true\)",
+         r"yourself and set vmstorage_install_packages: false\. Nothing was changed"),
 ]
 RESULTS = {}
 
