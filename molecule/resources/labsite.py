@@ -124,9 +124,9 @@ def run_site(*args):
     return run_playbook("vmstorage.gluster.site", *args)
 
 
-def run_playbook(playbook, *args):
-    """Run a playbook with the scenario's inventory; returns (rc, output, recap per host)."""
-    command = ["ansible-playbook", "-i", inventory(), playbook] + list(args)
+def run_playbook(playbook, *args, inventory_source=None):
+    """Run a playbook with the scenario's inventory (or INVENTORY_SOURCE instead); returns (rc, output, recap per host)."""
+    command = ["ansible-playbook", "-i", inventory_source or inventory(), playbook] + list(args)
     # molecule's environment forces colour; the recap is parsed from plain text
     result = subprocess.run(command, capture_output=True, text=True, check=False,
                             env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))

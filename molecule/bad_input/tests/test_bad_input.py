@@ -117,6 +117,34 @@ def start_glusterd_on_node3():
         time.sleep(1)
 
 
+def site_with_inventory(inventory, *args, **extra_vars):
+    """A site run with one more inventory source (YAML, given as a dict) over the scenario's: variables at the
+    inventory level (group_vars, host vars), which -e cannot give."""
+    def run():
+        with tempfile.TemporaryDirectory(prefix="vmstorage-bad-input-") as directory:
+            path = os.path.join(directory, "more.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(inventory, handle)
+            return site("-i", path, *args, **extra_vars)()
+    return run
+
+
+def site_from_comma_inventory(*args, **extra_vars):
+    """A site run from `-i 'node1,node2,node3,'`: no group, no ansible_host, no inventory_dir. The lab's
+    connection settings and the scenario's group_vars (but its access folder, which names inventory_dir)
+    come as -e."""
+    def run():
+        with open(os.environ["VMSTORAGE_LAB_INVENTORY"], encoding="utf-8") as handle:
+            connection = yaml.safe_load(handle)["all"]["children"]["gluster_nodes"]["vars"]
+        with open(os.path.join(os.path.dirname(__file__), "..", "group_vars", "gluster_nodes.yml"), encoding="utf-8") as handle:
+            scenario = yaml.safe_load(handle)
+        scenario.pop("vmstorage_access_files_dir")
+        variables = dict(connection, **dict(scenario, **extra_vars))
+        return labsite.run_playbook("vmstorage.gluster.site", "-e", json.dumps(variables), *args,
+                                    inventory_source=",".join(NODES) + ",")
+    return run
+
+
 CASES = [
     # ------------------------------------------------------------ thin LVs
     Case("B01", "Site: a VM's brick_size below its thin LV's size (1G asked as 512M)",
@@ -350,6 +378,50 @@ CASES = [
          site(vmstorage_thin_pool="ThinData"),
          r"unknown variable vmstorage_thin_pool, did you mean vmstorage_thinpool\?",
          r"asked for the vmstorage_\* variables the collection reads", r"Rename or remove it"),
+    # ------------------------------------------------------------ the site's hosts and addresses
+    Case("B47", "Site: vmstorage_node_group names a group without hosts (-e vmstorage_node_group=nonodes)",
+         "the site's first play (on the controller) refuses it: found no host in the group, asked the storage nodes; name the group",
+         site(vmstorage_node_group="nonodes"),
+         r"the site's host group matches no host: found no host in the group named by vmstorage_node_group .*the inventory's groups: "
+         r"gluster_nodes\)", r"asked to run on the storage nodes",
+         r"Put the nodes in group gluster_nodes, or pass -e vmstorage_node_group=GROUP .*in group_vars or host_vars it is read too late"),
+    Case("B48", "Site: vmstorage_node_group in group_vars (gluster_nodes' vars name group storage, node1 alone)",
+         "refused on the controller before any node task: found the group the nodes name and the hosts the plays run on; pass it with -e",
+         site_with_inventory({"all": {"children": {"gluster_nodes": {"vars": {"vmstorage_node_group": "storage"}},
+                                                   "storage": {"hosts": {"node1": None}}}}}),
+         r'vmstorage_node_group differs from the group the site runs on: found "storage" among node\d\'s variables \(node1\), '
+         r"while the site's plays run on node1, node2, node3", r"asked for one group of storage nodes",
+         r"Pass -e vmstorage_node_group=storage .*not in group_vars or host_vars"),
+    Case("B49", "Site: a node's ansible_host with two addresses (node2: 'IP2 IP3')",
+         "refused on the controller before any brick: found the node and its ansible_host, asked its address for auth.allow; set one",
+         site_with_inventory({"all": {"hosts": {"node2": {"ansible_host": "%s.12 %s.13" % (DEAD.rsplit(".", 1)[0], DEAD.rsplit(".", 1)[0])}}}}),
+         r'storage nodes without a usable address: found node2 \(ansible_host "[0-9.]+ [0-9.]+"\)',
+         r"asked for each node of group gluster_nodes to be admitted by its address \(ansible_host, else its inventory name\)",
+         r"Set ansible_host of each to its address"),
+    Case("B50", "Site: vmstorage_client_addresses as one string ('192.0.2.21 192.0.2.22')",
+         "refused on the controller before any brick (argument validation would split it at commas only): found the string, asked a list",
+         site(vmstorage_client_addresses="192.0.2.21 192.0.2.22"),
+         r'vmstorage_client_addresses is not a list: found "192\.0\.2\.21 192\.0\.2\.22"',
+         r"asked for the client \(hypervisor\) addresses that auth\.allow admits",
+         r"Give a YAML list, one address per entry"),
+    Case("B51", "Site: the qemu uid given as a user name (vmstorage_qemu_uid: libvirt-qemu, --tags volumes)",
+         "argument validation of the volume role: names vmstorage_qemu_uid, the value and the type asked (int)",
+         site("--tags", "volumes", vmstorage_qemu_uid="libvirt-qemu"),
+         r"Validation of arguments failed", r"vmstorage_qemu_uid", r"\bint\b"),
+    Case("B52", "Site from a comma inventory (-i 'node1,node2,node3,': no ansible_host, no inventory_dir) and a client address "
+         "with a space (--tags volumes)",
+         "the nodes' addresses are their inventory names (no 'HostVarsVars has no attribute'); the volume module refuses the entry",
+         site_from_comma_inventory("--tags", "volumes", vmstorage_node_group="all", vmstorage_client_addresses=["hv one"]),
+         r"auth_allow entries that are no address or host name: found 'hv one'", r"asked for auth_allow \(auth\.allow of volume vmone\)",
+         r"one per entry, without spaces or commas"),
+    Case("B53", "Site: packages to install on a distribution without a package list (the nodes' facts say Plan9 4, "
+         "-e ansible_facts)",
+         "refused on every node before any package or brick: found the distribution and the lists there are; install them yourself",
+         site(vmstorage_install_packages=True,
+              ansible_facts={"distribution": "Plan9", "distribution_major_version": "4", "distribution_version": "4"}),
+         r"no package list for this node's distribution: found Plan9 4 \(the role has package names for Debian\)",
+         r"asked to install the storage packages \(vmstorage_install_packages: true\)",
+         r"yourself and set vmstorage_install_packages: false\. Nothing was changed"),
 ]
 RESULTS = {}
 
