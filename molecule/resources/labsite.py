@@ -10,12 +10,14 @@ Used from molecule's testinfra verifier (inside `tests/lab/lab run`): the molecu
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
 import subprocess
 
 import testinfra
+import yaml
 
 NODES = ("node1", "node2", "node3")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -124,12 +126,37 @@ def run_site(*args):
     return run_playbook("vmstorage.gluster.site", *args)
 
 
-def run_playbook(playbook, *args, inventory_source=None):
-    """Run a playbook with the scenario's inventory (or INVENTORY_SOURCE instead); returns (rc, output, recap per host)."""
+# the list collecting() yields while it is active, else None
+COLLECTED = []
+
+
+@contextlib.contextmanager
+def collecting():
+    """Within it, run_playbook() runs nothing: the plays of a playbook file run without arguments are
+    appended to the list it yields (for a caller that runs many cases' plays as one playbook), and a
+    run it cannot take apart (the site by name, arguments) appends None."""
+    plays = []
+    COLLECTED.append(plays)
+    try:
+        yield plays
+    finally:
+        COLLECTED.remove(plays)
+
+
+def run_playbook(playbook, *args, inventory_source=None, env=None):
+    """Run a playbook with the scenario's inventory (or INVENTORY_SOURCE instead, and env's variables over
+    the environment); returns (rc, output, recap per host)."""
+    if COLLECTED:
+        if args or not os.path.isfile(playbook):
+            COLLECTED[-1].append(None)
+        else:
+            with open(playbook, encoding="utf-8") as handle:
+                COLLECTED[-1].extend(yaml.safe_load(handle))
+        return None, "", {}
     command = ["ansible-playbook", "-i", inventory_source or inventory(), playbook] + list(args)
     # molecule's environment forces colour; the recap is parsed from plain text
     result = subprocess.run(command, capture_output=True, text=True, check=False,
-                            env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
+                            env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **(env or {})))
     output = ANSI_ESCAPE.sub("", result.stdout + result.stderr)
     recap = {match.group(1): {"ok": int(match.group(2)), "changed": int(match.group(3)), "unreachable": int(match.group(4)),
                               "failed": int(match.group(5))} for match in RECAP.finditer(output)}

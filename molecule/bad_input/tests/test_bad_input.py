@@ -424,50 +424,140 @@ CASES = [
          r"yourself and set vmstorage_install_packages: false\. Nothing was changed"),
 ]
 RESULTS = {}
+# what each case measured: case id -> (problems, failure messages, the difference, output to show)
+OUTCOMES = {}
 
 
-def failure_messages(output):
-    messages = []
+def failure_results(output):
+    """Each failed task's result (the JSON after FAILED!), unparsable ones as {"msg": text}."""
+    results = []
     for match in FAILURE.finditer(output):
         try:
-            messages.append(str(json.loads(match.group(1)).get("msg", "")))
+            results.append(json.loads(match.group(1)))
         except ValueError:
-            messages.append(match.group(1))
-    return messages
+            results.append({"msg": match.group(1)})
+    return results
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_input_fails_with_found_asked_remedy_and_changes_no_node(case):
-    # the previous case's "after" is this one's "before", unless this case prepares something
-    before = RESULTS.get("snapshot") if case.setup is None else None
-    if before is None:
-        before = labsite.snapshot(images=True)
+def plays_of(case):
+    """The plays a module() case runs (read from the playbook it writes, not run); None for a case that
+    runs the site or prepares something (setup): those run on their own."""
     if case.setup is not None:
-        case.setup()
-    started = time.monotonic()
-    try:
-        rc, output, recap = case.run()
-    finally:
-        if case.teardown is not None:
-            case.teardown()
-    seconds = time.monotonic() - started
-    after = labsite.snapshot(images=True)
-    RESULTS["snapshot"] = after
+        return None
+    with labsite.collecting() as plays:
+        case.run()
+    return plays if plays and None not in plays else None
 
-    messages = failure_messages(output)
+
+def judge(case, failed, messages, changed, difference):
+    """The problems of one case: it must fail, with one message naming found, asked and remedy, report no
+    change, and leave every node as it was."""
     problems = []
-    if rc == 0:
+    if not failed:
         problems.append("the play succeeded")
     if not any(all(re.search(pattern, message) for pattern in case.patterns) for message in messages):
         problems.append("no failure message matches %s" % (case.patterns,))
-    changed = dict((host, counts["changed"]) for host, counts in recap.items() if counts["changed"])
     if changed:
         problems.append("tasks reported changes: %s" % changed)
-    difference = labsite.changes(before, after)
     if difference:
         problems.append("nodes changed")
+    return problems
+
+
+def run_module_batch(cases, before):
+    """Every module() case as one play of one playbook (its task with ignore_errors, so the next play
+    still runs on that node), against one snapshot before and one after: each case's play must show its
+    own failure, with changed false in its task's result; a change on a node fails every case of the batch.
+    Returns the snapshot after."""
+    playbook = []
+    for case, plays in cases:
+        for play in plays:
+            tasks = [dict(task, ignore_errors=True) for task in play["tasks"]]
+            playbook.append(dict(play, name="%s: %s" % (case.id, play["name"]), tasks=tasks))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="vmstorage-bad-input-") as directory:
+        path = os.path.join(directory, "batch.yml")
+        with open(path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(playbook, handle)
+        # failures on stdout with the rest (molecule's ansible.cfg sends them to stderr): in their play's part
+        rc, output, recap = labsite.run_playbook(path, env={"ANSIBLE_DISPLAY_FAILED_STDERR": "0"})
+    seconds = time.monotonic() - started
+    after = labsite.snapshot(images=True)
+    difference = labsite.changes(before, after)
+    # the output of each case's play: from its PLAY header to the next one (or the recap)
+    sections = dict((case.id, "") for case, _plays in cases)
+    header = re.compile(r"^PLAY \[(%s): .*$" % "|".join(re.escape(case.id) for case, _plays in cases), re.MULTILINE)
+    parts = header.split(output.split("\nPLAY RECAP ")[0])
+    for case_id, text in zip(parts[1::2], parts[2::2]):
+        sections[case_id] += text
+    print("module batch of %d cases: %.1f s, rc %d, recap %s" % (len(cases), seconds, rc, recap))
+    for case, _plays in cases:
+        section = sections[case.id]
+        results = failure_results(section)
+        # a task that succeeded prints ok:/changed: instead of FAILED!
+        failed = bool(results) and not re.search(r"^(?:ok|changed): \[", section, re.MULTILINE)
+        changed = [result.get("changed") for result in results if result.get("changed") is not False]
+        if re.search(r"^changed: \[", section, re.MULTILINE):
+            changed.append("changed: in the output")
+        messages = [str(result.get("msg", "")) for result in results]
+        OUTCOMES[case.id] = (judge(case, failed, messages, changed, difference), messages, difference,
+                             section if section else output[-3000:])
+    return after
+
+
+def run_alone(cases, before):
+    """Cases that run the site (each its own ansible-playbook run, its own failure) against one snapshot
+    before and one after a run of them; a case with setup/teardown takes its own snapshots around them."""
+    shared = []
+    for case in cases:
+        if case.setup is not None:
+            # the cases so far end their batch here: this snapshot is their "after" and this case's "before"
+            before = settle(shared, before)
+            shared = []
+            case.setup()
+        started = time.monotonic()
+        try:
+            rc, output, recap = case.run()
+        finally:
+            if case.teardown is not None:
+                case.teardown()
+        print("%s: %.1f s, rc %d" % (case.id, time.monotonic() - started, rc))
+        changed = dict((host, counts["changed"]) for host, counts in recap.items() if counts["changed"])
+        messages = [str(result.get("msg", "")) for result in failure_results(output)]
+        shared.append((case, rc != 0, messages, changed, output[-3000:]))
+        if case.setup is not None:
+            before = settle(shared, before)
+            shared = []
+    settle(shared, before)
+
+
+def settle(measured_cases, before):
+    """Judge the cases measured since the snapshot before against a new one; returns the new one."""
+    if not measured_cases:
+        return before
+    after = labsite.snapshot(images=True)
+    difference = labsite.changes(before, after)
+    for case, failed, messages, changed, output in measured_cases:
+        OUTCOMES[case.id] = (judge(case, failed, messages, changed, difference), messages, difference, output)
+    return after
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    """Every case run once, in batches (a snapshot of three nodes with their images costs seconds; an
+    ansible-playbook run as much again): the module cases in one playbook, then the rest one by one."""
+    batched = [(case, plays) for case, plays in ((case, plays_of(case)) for case in CASES) if plays]
+    before = labsite.snapshot(images=True)
+    if batched:
+        before = run_module_batch(batched, before)
+    run_alone([case for case in CASES if case.id not in OUTCOMES], before)
+    return OUTCOMES
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_fails_with_found_asked_remedy_and_changes_no_node(case, outcomes):
+    problems, messages, difference, output = outcomes[case.id]
     RESULTS[case.id] = "FAILED: %s" % "; ".join(problems) if problems else OK
-    print("%s: %.1f s, rc %d" % (case.id, seconds, rc))
     assert not problems, "%s\nmessages: %s\n%s\n%s" % (problems, json.dumps(messages, indent=1), difference, output[-3000:])
 
 
