@@ -74,7 +74,7 @@ CASES = {
             "volumes and images are there once"),
     "F06": ("journal's brick filesystem on node3 is made unmountable (its brick process ended, the filesystem "
             "unmounted and its signatures wiped: a dead brick disk), then node3 loses power (`lab stop node3`) and boots",
-            "node3 boots to multi-user (degraded: the brick's mount failed after its 30 s device timeout), with sshd and "
+            "node3 boots to multi-user (the brick's mount given up after its 30 s device timeout), with sshd and "
             "glusterd; its bricks of ledger and archive come online; journal's mount point stays an empty directory on "
             "the root filesystem, without a brick directory, and its brick offline (bringing a brick back on a new "
             "filesystem is not built yet); glusterd started after the brick filesystems that were there were mounted"),
@@ -151,8 +151,9 @@ def playbook(vms, *args, watch=None):
     lines = list(process.stdout)
     rc = process.wait()
     output = "".join(lines)
+    # the nodes' counts (the site's first play, its checks, runs on localhost too and changes nothing)
     recap = {match.group(1): {"changed": int(match.group(3)), "unreachable": int(match.group(4)), "failed": int(match.group(5))}
-             for match in labsite.RECAP.finditer(output)}
+             for match in labsite.RECAP.finditer(output) if match.group(1) in labsite.NODES}
     return rc, output, recap, time.monotonic() - started
 
 
@@ -629,11 +630,16 @@ def test_f06_a_dead_brick_disk_does_not_stop_the_boot():
     lab("start", "node3")  # returns once sshd and glusterd answer; a boot stuck in emergency mode never does
     booted = time.monotonic() - started
     system = ssh("node3", "systemctl is-system-running --wait", check=False).stdout.strip()
-    failed = ssh("node3", "systemctl --failed --plain --no-legend | cut -d' ' -f1").stdout.split()
+    # the mount is only wanted (nofail): its device's timeout fails its start job, not the unit, so the
+    # system is `running`, and what happened is in this boot's journal
+    journal_mount = ssh("node3", "systemctl is-active srv-journal.mount; journalctl -b -o cat | grep -c "
+                                 "-e 'Timed out waiting for device.*journal' -e 'Dependency failed for /srv/journal'",
+                        check=False).stdout.split()
     points = ssh("node3", "for vm in ledger archive journal; do echo $vm $(findmnt -n -o FSTYPE /srv/$vm || echo none) "
                           "$(ls -A /srv/$vm | wc -l); done; systemctl is-active glusterd sshd").stdout.split("\n")
-    print("F06: node3 booted in %.1f s: %s, failed units %s; %s" % (booted, system, failed, points))
-    assert system == "degraded" and "srv-journal.mount" in failed, (system, failed)
+    print("F06: node3 booted in %.1f s: %s; srv-journal.mount %s; %s" % (booted, system, journal_mount, points))
+    assert system in ("running", "degraded"), system
+    assert journal_mount[0] == "inactive" and int(journal_mount[1]) >= 1, journal_mount
     assert points[:3] == ["ledger btrfs 1", "archive btrfs 1", "journal none 0"], points
     assert points[3:5] == ["active", "active"], points
     # systemd ordered each present brick filesystem's mount before glusterd's start
@@ -646,10 +652,10 @@ def test_f06_a_dead_brick_disk_does_not_stop_the_boot():
     journal = brick_states("journal").get("node3")
     assert not journal or not journal[0], journal
     timed("F06", node3_boot=booted)
-    MEASURED["F06"] = ("node3 booted (sshd and glusterd answering) and systemd said `degraded`, srv-journal.mount among the "
-                       "failed units; ledger's and archive's brick filesystems mounted and, per systemd, before glusterd "
-                       "started; their bricks on node3 online again (%s); /srv/journal an empty directory, no filesystem "
-                       "mounted, no brick directory; journal's brick on node3 offline" % (
+    MEASURED["F06"] = ("node3 booted (sshd and glusterd answering) to multi-user; srv-journal.mount inactive after its "
+                       "device's timeout (this boot's journal says so); ledger's and archive's brick filesystems mounted "
+                       "and, per systemd, before glusterd started; their bricks on node3 online again (%s); /srv/journal "
+                       "an empty directory, no filesystem mounted, no brick directory; journal's brick on node3 offline" % (
                            "by glusterd within %d s of the boot" % BOOT_BRICK_DEADLINE if not helped else
                            "one left running without a port by glusterfs, killed and started by the test: %s" % sorted(helped)))
 
