@@ -652,12 +652,13 @@ def test_f06_a_dead_brick_disk_does_not_stop_the_boot():
     journal = brick_states("journal").get("node3")
     assert not journal or not journal[0], journal
     timed("F06", node3_boot=booted)
+    print("F06: node3's bricks of ledger and archive: %s" % ("online by glusterd" if not helped else "helped: %s" % sorted(helped)))
     MEASURED["F06"] = ("node3 booted (sshd and glusterd answering) to multi-user; srv-journal.mount inactive after its "
                        "device's timeout (this boot's journal says so); ledger's and archive's brick filesystems mounted "
-                       "and, per systemd, before glusterd started; their bricks on node3 online again (%s); /srv/journal "
-                       "an empty directory, no filesystem mounted, no brick directory; journal's brick on node3 offline" % (
-                           "by glusterd within %d s of the boot" % BOOT_BRICK_DEADLINE if not helped else
-                           "one left running without a port by glusterfs, killed and started by the test: %s" % sorted(helped)))
+                       "and, per systemd, before glusterd started; their bricks on node3 online again (by glusterd within %d s "
+                       "of the boot, or, when glusterfs left one running without a port, killed and started by the test); "
+                       "/srv/journal an empty directory, no filesystem mounted, no brick directory; journal's brick on node3 "
+                       "offline" % BOOT_BRICK_DEADLINE)
 
 
 def test_the_faults_table_in_docs_is_what_was_measured():
