@@ -1448,8 +1448,9 @@ def cmd_inventory(lab, args):
 def cmd_status(lab, args):
     st = lab.load()
     nid = lab.netns_id()
-    print("lab %s: netns %s (%s), subnet %s.0/24, state %s" % (
-        lab.name, lab.netns, "present" if nid else "absent", lab.prefix, lab.state))
+    print("lab %s: netns %s (%s), subnet %s.0/24, state %s, image %s %s %s" % (
+        lab.name, lab.netns, "present" if nid else "absent", lab.prefix, lab.state,
+        st.get("variant") or "prebuilt", st.get("suite") or "bookworm", st.get("digest") or "-"))
     nodes = st.get("nodes") or {}
     running = [n for n in NODES if n in nodes and alive(nodes[n]["pid"], nodes[n]["start"])]
     ready = probe(lab, running, time.monotonic() + 8) if nid and running else set()
