@@ -675,6 +675,8 @@ def build_repo(lab, root, repo):
     t = time.monotonic()
     packages = repo_packages()
     env = ["/usr/bin/env", "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"]
+    # debootstrap leaves the base system's .debs in apt's archive: the repository gets none of them
+    lab.run(["chroot", root] + env + ["apt-get", "clean"])
     lab.run(["chroot", root] + env + ["apt-get", "update"], timeout=600, stream=True)
     lab.run(["chroot", root] + env + ["apt-get", "install", "-y", "--download-only"] + packages,
             timeout=1800, stream=True)
@@ -686,8 +688,8 @@ def build_repo(lab, root, repo):
         shutil.move(deb, repo)
     lab.run(["sh", "-c", "cd \"$1\" && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release",
              "vmsg-repo", repo], timeout=300)
-    lab.progress("local apt repository: %d packages for %s in %.0fs" % (len(debs), " ".join(packages),
-                                                                         time.monotonic() - t))
+    lab.progress("local apt repository: %d packages for %s in %.0fs"
+                 % (len(debs), " ".join(packages), time.monotonic() - t))
 
 
 def installed_packages(root):
