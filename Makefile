@@ -16,6 +16,9 @@ COLLECTIONS := $(CURDIR)/$(BUILD)/collections
 LAB := tests/lab/lab
 PHASE := tests/phase
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+# After the scenarios on the prebuilt lab, `default` runs once more on a lab of each of these stock
+# images (Debian as installed, no storage package: the site installs them), each its own lab.
+STOCK_SUITES ?= bookworm trixie
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # molecule runs ansible-playbook, ansible-config and pytest by name: the venv's come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -25,7 +28,8 @@ HOST_PACKAGES := python3-venv rsync git
 
 .PHONY: test demo bench deps host-packages sanity lint units lab-up lab-down molecule clean
 
-## make test: sanity, lint, unit tests, then every molecule scenario on the three-node lab.
+## make test: sanity, lint, unit tests, then every molecule scenario on the three-node lab, then the
+## default scenario on a stock Debian 12 and a stock Debian 13 lab (STOCK_SUITES).
 test: deps
 	@$(PHASE) sanity $(MAKE) --no-print-directory sanity
 	@$(PHASE) lint $(MAKE) --no-print-directory lint
@@ -37,6 +41,15 @@ test: deps
 	    done; \
 	  else status=1; fi; \
 	  $(PHASE) lab-down $(LAB) down || status=1; \
+	  base=$$(printf %.11s "$${VMSTORAGE_LAB:-lab}"); \
+	  for suite in $(STOCK_SUITES); do \
+	    [ $$status = 0 ] || break; \
+	    export VMSTORAGE_LAB_IMAGE=stock VMSTORAGE_LAB_SUITE=$$suite VMSTORAGE_LAB=$$base-$$suite; \
+	    if $(PHASE) "lab-up-stock-$$suite" $(LAB) up; then \
+	      $(PHASE) "molecule-default-stock-$$suite" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s default || status=1; \
+	    else status=1; fi; \
+	    $(PHASE) "lab-down-stock-$$suite" $(LAB) down || status=1; \
+	  done; \
 	  exit $$status
 
 ## make demo: the lab, the collection installed from its artifact, the site for the seed's example,

@@ -55,7 +55,8 @@ def inventory():
 
 
 def node(name):
-    return testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory())
+    # the inventory logs in as a sudo user (as the site's users do): every read runs through sudo
+    return testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory(), sudo=True)
 
 
 def snapshot(images=False):

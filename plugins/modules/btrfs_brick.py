@@ -34,6 +34,7 @@ author:
   - vmstorage.gluster developers (@vmstorage)
 requirements:
   - btrfs-progs and util-linux (blkid, wipefs, mount) on the node
+  - proven in the lab on Debian 12 (btrfs-progs 6.2) and Debian 13 (btrfs-progs 6.14)
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
   - vmstorage.gluster.list_form

@@ -39,7 +39,7 @@ description:
 author:
   - vmstorage.gluster developers (@vmstorage)
 requirements:
-  - glusterfs-server (glusterd running) on every node, 10.x tested
+  - glusterfs-server (glusterd running) on every node; proven in the lab with 10.3 (Debian 12) and 11.1 (Debian 13)
   - every node resolvable from every node (for example through /etc/hosts)
 extends_documentation_fragment:
   - vmstorage.gluster.attributes

@@ -33,6 +33,7 @@ author:
 requirements:
   - glusterfs-client (C(mount.glusterfs)) and qemu-utils (C(qemu-img)) on the node
   - qemu-block-extra (qemu's gluster block driver) for O(access=gfapi)
+  - proven in the lab with qemu 7.2 (Debian 12) and 10.0 (Debian 13)
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
   - vmstorage.gluster.list_form

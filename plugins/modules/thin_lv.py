@@ -34,6 +34,7 @@ author:
   - vmstorage.gluster developers (@vmstorage)
 requirements:
   - lvm2 and thin-provisioning-tools on the node, and its kernel's C(dm-thin-pool) module
+  - proven in the lab on Debian 12 (lvm2 2.03.16, thin-provisioning-tools 0.9) and Debian 13 (lvm2 2.03.31, thin-provisioning-tools 1.1)
 extends_documentation_fragment:
   - vmstorage.gluster.attributes
   - vmstorage.gluster.list_form

@@ -19,7 +19,8 @@ Environment: VMSTORAGE_LAB (lab name, default "lab"), VMSTORAGE_LAB_DIR (state b
 default /var/tmp/vmstorage-lab), VMSTORAGE_LAB_CACHE (image cache, default
 /var/cache/vmstorage-lab), VMSTORAGE_LAB_SUBNET (e.g. 10.77.3.0/24; default derived from the name),
 VMSTORAGE_LAB_MIRROR (Debian mirror; default taken from the host's apt sources),
-VMSTORAGE_LAB_BOOT_TIMEOUT (seconds, default 300).
+VMSTORAGE_LAB_BOOT_TIMEOUT (seconds, default 300), VMSTORAGE_LAB_IMAGE (prebuilt | stock, default
+prebuilt), VMSTORAGE_LAB_SUITE (bookworm | trixie, default bookworm).
 Python 3 standard library only.
 """
 import contextlib
@@ -42,7 +43,19 @@ import uuid
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 GUEST_DIR = os.path.join(HERE, "guest")
-SUITE = "bookworm"
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+# The image recipes (VMSTORAGE_LAB_IMAGE): "prebuilt" has every storage tool and glusterd running at
+# boot (what the scenarios that do not test installation run on); "stock" is what a minimal Debian
+# server install has, plus a local apt repository with what the site installs.
+VARIANTS = ("prebuilt", "stock")
+SUITES = ("bookworm", "trixie")  # VMSTORAGE_LAB_SUITE: Debian 12, Debian 13
+HOST_SUITE = "bookworm"  # the host's apt sources list this suite only; its mirror serves the others too
+# The stock image's local apt repository: what the brick role installs (its vars file), these too.
+BRICK_VARS = (os.path.join(REPO_ROOT, "roles", "brick", "vars", "Debian.yml"),
+              os.path.join(REPO_ROOT, "roles", "brick", "vars", "main.yml"))
+REPO_EXTRA_PACKAGES = ("openssl", "xfsprogs")  # TLS; xfs bricks
+REPO_MOUNT = "/var/lib/vmsg-repo"  # where a stock guest mounts the repository (its only apt source)
+ADMIN = "admin"  # the sudo user the inventory logs in as (root login keeps working for the tests)
 NODES = ("node1", "node2", "node3")
 DISKS = ("vdb", "vdc")  # ubd1, ubd2 in the guest -> ubdb, ubdc -> /dev/vdb, /dev/vdc (udev rule)
 DISK_SIZE = 8 * 1024 ** 3
@@ -53,9 +66,12 @@ UML_MODULES = "/usr/lib/uml/modules"
 # mount of a guest is relative to it; vmsg-early and vmsg-identity mount these read-only.
 HOSTFS_MODULES = "/modules"
 HOSTFS_SEED = "/seed"
+HOSTFS_REPO = "/repo"
 BRIDGE = "vmsg-br"
 HOST_PACKAGES = ("user-mode-linux", "uml-utilities", "debootstrap", "debian-archive-keyring",
                  "e2fsprogs", "iproute2", "openssh-client", "util-linux", "ca-certificates", "gcc", "libc6-dev",
+                 # apt-ftparchive indexes the stock image's local repository
+                 "apt-utils",
                  # a gluster client outside the storage nodes, on the controller side of the namespace
                  "glusterfs-client")
 GLOBAL_LOCK = "/run/vmstorage-lab.lock"  # serialises `ip netns add/del` and the /run/netns mount
@@ -78,6 +94,7 @@ class LabError(Exception):
 class Lab:
     def __init__(self):
         self.name = os.environ.get("VMSTORAGE_LAB") or "lab"
+        self.variant, self.suite = recipe()
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,19}", self.name):
             raise LabError("VMSTORAGE_LAB=%r: use 1-20 of [a-z0-9-]" % self.name)
         self.netns = "vmsg-" + self.name
@@ -194,7 +211,10 @@ class Lab:
 
     def env(self):
         env = dict(os.environ)
+        st = self.load()  # what the running lab was built from, not what the caller's env asks for
         env.update({
+            "VMSTORAGE_LAB_IMAGE": st.get("variant") or "prebuilt",
+            "VMSTORAGE_LAB_SUITE": st.get("suite") or "bookworm",
             "VMSTORAGE_LAB": self.name,
             "VMSTORAGE_LAB_DIR": self.base,
             "VMSTORAGE_LAB_STATE_DIR": self.state,
@@ -227,6 +247,17 @@ class Lab:
                            (self.cache, "VMSTORAGE_LAB_CACHE (image cache)")):
             safe_dir(path, what)
         self.trusted = True
+
+
+def recipe():
+    """(image variant, Debian suite) asked for by the environment."""
+    variant = os.environ.get("VMSTORAGE_LAB_IMAGE") or "prebuilt"
+    suite = os.environ.get("VMSTORAGE_LAB_SUITE") or "bookworm"
+    if variant not in VARIANTS:
+        raise LabError("VMSTORAGE_LAB_IMAGE=%r: want one of %s" % (variant, ", ".join(VARIANTS)))
+    if suite not in SUITES:
+        raise LabError("VMSTORAGE_LAB_SUITE=%r: want one of %s" % (suite, ", ".join(SUITES)))
+    return variant, suite
 
 
 def subnet_prefix(name):
@@ -456,11 +487,24 @@ def ensure_host_packages(lab):
     lab.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing, timeout=900, stream=True)
 
 
-def find_mirror():
-    """The Debian mirror of the host's apt sources for SUITE (never written into the repo)."""
+def find_mirror(suite, apt_dir="/etc/apt"):
+    """The Debian mirror of the host's apt sources for suite, else for the host's own suite (a
+    Debian mirror serves every suite; never written into the repo)."""
     if os.environ.get("VMSTORAGE_LAB_MIRROR"):
         return os.environ["VMSTORAGE_LAB_MIRROR"]
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    sources = host_sources(apt_dir)
+    for want in (suite, HOST_SUITE):
+        for uri, suites in sources:
+            if want in suites:
+                return uri
+    raise LabError("no 'deb' source for %s or %s in the host's apt sources (%s); set VMSTORAGE_LAB_MIRROR"
+                   % (suite, HOST_SUITE, apt_dir))
+
+
+def host_sources(apt_dir):
+    """[(URI, [suite, ...])] of every enabled `deb` source in apt_dir (deb822 first, then one-line)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.sources"))):
         with open(path) as f:
             text = f.read()
         for stanza in re.split(r"\n\s*\n", text):
@@ -475,26 +519,64 @@ def find_mirror():
                     key = key.strip().lower()
                     fields[key] = val.strip()
             if (fields.get("enabled", "yes").lower() != "no" and "deb" in fields.get("types", "").split()
-                    and SUITE in fields.get("suites", "").split() and fields.get("uris")):
-                return fields["uris"].split()[0]
-    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+                    and fields.get("uris")):
+                out.append((fields["uris"].split()[0], fields.get("suites", "").split()))
+    for path in [os.path.join(apt_dir, "sources.list")] + sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.list"))):
         with contextlib.suppress(OSError), open(path) as f:
             for line in f:
                 m = re.match(r"\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)", line)
-                if m and m.group(2) == SUITE:
-                    return m.group(1)
-    raise LabError("no 'deb' source for %s in the host's apt sources; set VMSTORAGE_LAB_MIRROR" % SUITE)
+                if m:
+                    out.append((m.group(1), [m.group(2)]))
+    return out
 
 
-def guest_packages():
-    with open(os.path.join(GUEST_DIR, "packages")) as f:
+def package_list(path):
+    """A package list file of tests/lab/guest: one a line, '#' starts a comment."""
+    with open(path) as f:
         return [l.split("#")[0].strip() for l in f if l.split("#")[0].strip()]
 
 
-def recipe_digest():
-    """Hash of everything that goes into the image: a changed recipe builds a new image."""
+def guest_packages(variant):
+    """The image's packages: stock = a minimal server's; prebuilt = those plus the storage tools."""
+    packages = package_list(os.path.join(GUEST_DIR, "packages-stock"))
+    if variant == "prebuilt":
+        packages += [p for p in package_list(os.path.join(GUEST_DIR, "packages")) if p not in packages]
+    return packages
+
+
+def repo_packages(paths=None):
+    """What the stock image's local repository serves (with their dependencies): the brick role's
+    __brick_packages (vars/Debian.yml, else vars/main.yml; a plain YAML list, read without a YAML
+    library: the lab uses the standard library only) and REPO_EXTRA_PACKAGES."""
+    paths = paths or BRICK_VARS
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        packages, inside = [], False
+        with open(path) as f:
+            for line in f:
+                if re.match(r"__brick_packages:\s*$", line):
+                    inside = True
+                elif inside:
+                    m = re.match(r"\s+-\s+([a-z0-9][a-z0-9+.-]*)\s*(#.*)?$", line)
+                    if m:
+                        packages.append(m.group(1))
+                    elif line.strip() and not line.lstrip().startswith("#"):
+                        break
+        if not packages:
+            raise LabError("%s has no __brick_packages list the lab can read" % path)
+        return packages + [p for p in REPO_EXTRA_PACKAGES if p not in packages]
+    raise LabError("none of %s exists" % ", ".join(paths))
+
+
+def recipe_digest(variant, suite):
+    """Hash of everything that goes into the image (and, stock, its repository): a changed recipe
+    builds a new image."""
     h = hashlib.sha256()
-    h.update(("suite=%s variant=minbase size=%s\n" % (SUITE, IMAGE_SIZE)).encode())
+    h.update(("suite=%s variant=minbase image=%s size=%s\n" % (suite, variant, IMAGE_SIZE)).encode())
+    if variant == "stock":
+        h.update(("repo=%s\n" % " ".join(repo_packages())).encode())
+        h.update(inspect.getsource(build_repo).encode())
     h.update(inspect.getsource(build_image).encode())
     for root, dirs, files in os.walk(GUEST_DIR):
         dirs.sort()
@@ -526,12 +608,12 @@ def copy_overlay(src, dst):
             os.chown(d, 0, 0)
 
 
-def build_image(lab, digest, imgdir):
-    mirror = find_mirror()
-    packages = guest_packages()
+def build_image(lab, digest, imgdir, variant, suite):
+    mirror = find_mirror(suite)
+    packages = guest_packages(variant)
     t = time.monotonic()
-    lab.progress("building guest image %s: debootstrap %s minbase, %d packages (log: %s)"
-                 % (digest, SUITE, len(packages), lab.log_path))
+    lab.progress("building guest image %s: %s, debootstrap %s minbase, %d packages (log: %s)"
+                 % (digest, variant, suite, len(packages), lab.log_path))
     builds = safe_dir(os.path.join(lab.cache, "build"), "the image build dir")
     for stale in glob.glob(os.path.join(builds, "*")):  # we hold the cache lock: leftovers of a crash
         umount_under(lab, stale)
@@ -540,28 +622,41 @@ def build_image(lab, digest, imgdir):
         rm(stale)
     work = os.path.join(builds, digest)
     root = os.path.join(work, "root")
+    repo = os.path.join(work, "repo")
     os.makedirs(root)
     try:
         lab.run(["debootstrap", "--variant=minbase", "--components=main", "--include=" + ",".join(packages),
-                 SUITE, root, mirror], timeout=1800, stream=True)
+                 suite, root, mirror], timeout=1800, stream=True)
         umount_under(lab, root)
         lab.progress("debootstrap done in %.0fs; configuring" % (time.monotonic() - t))
+        if variant == "stock":
+            build_repo(lab, root, repo)
         copy_overlay(os.path.join(GUEST_DIR, "rootfs"), root)
         shutil.copyfile(os.path.join(GUEST_DIR, "configure.sh"), os.path.join(root, "tmp", "vmsg-configure.sh"))
-        lab.run(["chroot", root, "/bin/sh", "-eu", "/tmp/vmsg-configure.sh"], timeout=300)
-        os.unlink(os.path.join(root, "tmp", "vmsg-configure.sh"))
+        if variant == "stock":  # configure.sh points apt at it and reads its index (apt-get update)
+            mnt = os.path.join(root, REPO_MOUNT.lstrip("/"))
+            os.makedirs(mnt, exist_ok=True)
+            lab.run(["mount", "--bind", repo, mnt])
+            lab.run(["mount", "-o", "remount,bind,ro", mnt])
+        lab.run(["chroot", root, "/usr/bin/env", "VMSG_VARIANT=" + variant, "VMSG_REPO=" + REPO_MOUNT,
+                 "VMSG_ADMIN=" + ADMIN, "/bin/sh", "-eu", "/tmp/vmsg-configure.sh"], timeout=300)
         umount_under(lab, root)
+        os.unlink(os.path.join(root, "tmp", "vmsg-configure.sh"))
         if os.path.getsize(os.path.join(root, "etc", "machine-id")) != 0:
             raise LabError("image has a machine-id")
         if os.path.exists(os.path.join(root, "var", "lib", "glusterd", "glusterd.info")):
             raise LabError("image has a glusterd.info")
+        installed = installed_packages(root)
+        absent = repo_packages() if variant == "stock" else []
+        if set(absent) & installed:  # the stock image must not have what the site installs
+            raise LabError("stock image has %s" % ", ".join(sorted(set(absent) & installed)))
         raw = os.path.join(work, "base.raw")
         lab.run(["mkfs.ext4", "-q", "-F", "-L", "vmsg-root", "-d", root, raw, IMAGE_SIZE], timeout=600)
         os.chmod(raw, 0o444)
         shutil.rmtree(root)
         write_file(os.path.join(work, "recipe.json"), json.dumps(
-            {"digest": digest, "suite": SUITE, "packages": packages, "size": IMAGE_SIZE,
-             "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=1) + "\n")
+            {"digest": digest, "variant": variant, "suite": suite, "packages": packages, "absent": absent,
+             "size": IMAGE_SIZE, "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=1) + "\n")
         rm(imgdir)
         os.rename(work, imgdir)
     finally:
@@ -572,8 +667,45 @@ def build_image(lab, digest, imgdir):
     lab.progress("guest image %s built in %.0fs" % (digest, time.monotonic() - t))
 
 
+def build_repo(lab, root, repo):
+    """The stock image's local apt repository, from the host's mirror: in the freshly debootstrapped
+    root (still on the host, its apt still pointing at the mirror) apt downloads what the brick role
+    installs with every dependency the image lacks, recommends included as apt installs them; the
+    .debs are moved to repo and indexed (flat repository: Packages + Release, trusted, unsigned)."""
+    t = time.monotonic()
+    packages = repo_packages()
+    env = ["/usr/bin/env", "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"]
+    # debootstrap leaves the base system's .debs in apt's archive: the repository gets none of them
+    lab.run(["chroot", root] + env + ["apt-get", "clean"])
+    lab.run(["chroot", root] + env + ["apt-get", "update"], timeout=600, stream=True)
+    lab.run(["chroot", root] + env + ["apt-get", "install", "-y", "--download-only"] + packages,
+            timeout=1800, stream=True)
+    debs = glob.glob(os.path.join(root, "var", "cache", "apt", "archives", "*.deb"))
+    if not debs:
+        raise LabError("apt downloaded nothing for the repository (%s)" % " ".join(packages))
+    os.makedirs(repo)
+    for deb in debs:
+        shutil.move(deb, repo)
+    lab.run(["sh", "-c", "cd \"$1\" && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release",
+             "vmsg-repo", repo], timeout=300)
+    lab.progress("local apt repository: %d packages for %s in %.0fs"
+                 % (len(debs), " ".join(packages), time.monotonic() - t))
+
+
+def installed_packages(root):
+    """Names of the packages dpkg lists as installed in root."""
+    names, name = set(), None
+    with open(os.path.join(root, "var", "lib", "dpkg", "status")) as f:
+        for line in f:
+            if line.startswith("Package: "):
+                name = line.split()[1]
+            elif line.startswith("Status: ") and line.split()[-1] == "installed" and name:
+                names.add(name)
+    return names
+
+
 def ensure_image(lab):
-    digest = recipe_digest()
+    digest = recipe_digest(lab.variant, lab.suite)
     imgdir = os.path.join(lab.cache, "images", digest)
     safe_dir(os.path.join(lab.cache, "images"), "the image cache")
     with flock(lab, os.path.join(lab.cache, ".lock"), "image cache"):
@@ -582,9 +714,10 @@ def ensure_image(lab):
             rm(lab.key, lab.key + ".pub")
             lab.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vmstorage-lab", "-f", lab.key])
         if not os.path.exists(os.path.join(imgdir, "recipe.json")):
-            build_image(lab, digest, imgdir)
+            build_image(lab, digest, imgdir, lab.variant, lab.suite)
         shim = ensure_shim(lab)
-    return digest, os.path.join(imgdir, "base.raw"), shim
+    repo = os.path.join(imgdir, "repo") if lab.variant == "stock" else None
+    return digest, os.path.join(imgdir, "base.raw"), shim, repo
 
 
 def ensure_shim(lab):
@@ -698,20 +831,24 @@ def write_inventory(lab):
     write_file(lab.inventory, """\
 # Generated by tests/lab/lab for lab "{name}" (netns {netns}, {prefix}.0/24).
 # The addresses exist only inside that namespace: use it through `tests/lab/lab run ...`.
+# Logs in as the sudo user {admin}, as on a cloud image, without ansible_become: the plays
+# become root themselves.
 all:
   children:
     gluster_nodes:
       hosts:
 {hosts}      vars:
-        ansible_user: root
+        ansible_user: {admin}
         ansible_ssh_private_key_file: {key}
         ansible_python_interpreter: /usr/bin/python3
         ansible_ssh_common_args: "-F {cfg}"
-""".format(name=lab.name, netns=lab.netns, prefix=lab.prefix, hosts=hosts, key=lab.key, cfg=lab.ssh_config))
+""".format(name=lab.name, netns=lab.netns, prefix=lab.prefix, hosts=hosts, key=lab.key, cfg=lab.ssh_config,
+           admin=ADMIN))
 
 
 def make_seeds(lab):
-    """Per node: a fresh ssh host key and root's authorized_keys, read by the guest via hostfs."""
+    """Per node: a fresh ssh host key and the authorized_keys of root and ADMIN, read by the guest
+    via hostfs."""
     with open(lab.key + ".pub") as f:
         pub = f.read()
     safe_dir(os.path.dirname(lab.seed_dir(NODES[0])), "the hostfs seed dir")
@@ -753,13 +890,15 @@ def uml_kernel_version():
     return out
 
 
-def make_hostfs(lab):
+def make_hostfs(lab, st):
     """The guests' hostfs root (kernel parameter hostfs=), on the host: the per-node seeds
-    (make_seeds) and an empty mount point for the module tree, which each guest's jail binds
-    read-only (guest_jail)."""
+    (make_seeds) and empty mount points for the module tree and (stock) the local apt repository,
+    which each guest's jail binds read-only (guest_jail)."""
     safe_dir(lab.hostfs, "the guests' hostfs root")
     mods = safe_dir(os.path.join(lab.hostfs, HOSTFS_MODULES.lstrip("/")), "the hostfs module dir")
     safe_dir(os.path.join(mods, uml_kernel_version()), "the hostfs module mount point")
+    if st.get("repo"):
+        safe_dir(os.path.join(lab.hostfs, HOSTFS_REPO.lstrip("/")), "the hostfs repository mount point")
 
 
 # Runs as `sh -c JAIL_SH vmsg-jail JAIL ro:PATH... rw:PATH... -- /usr/bin/linux ARGS...` in a
@@ -810,6 +949,8 @@ def guest_jail(lab, st, node):
              "ro:" + lab.seed_dir(node), "rw:" + lab.node_dir(node), "rw:" + lab.node_uml_dir(node)]
     if st.get("shim"):
         binds.append("ro:" + st["shim"])
+    if st.get("repo"):
+        binds.append("ro:%s=%s" % (st["repo"], os.path.join(lab.hostfs, HOSTFS_REPO.lstrip("/"))))
     return binds
 
 
@@ -835,6 +976,10 @@ def boot_node(lab, st, node, machine_id):
             "vmsg.hostname=" + node, "vmsg.ip=%s/24" % lab.ip(node), "vmsg.gw=" + lab.gateway,
             "vmsg.hosts=" + hosts, "hostfs=" + lab.hostfs,
             "vmsg.seed=%s/%s" % (HOSTFS_SEED, node), "vmsg.modules=" + HOSTFS_MODULES]
+    if st.get("repo"):
+        if not os.path.isdir(st["repo"]):
+            raise LabError("local apt repository %s is gone: run lab down && lab up" % st["repo"])
+        cmd += ["vmsg.repo=%s:%s" % (HOSTFS_REPO, REPO_MOUNT)]
     safe_dir(lab.uml_dir, "UML's dir")
     safe_dir(lab.node_uml_dir(node), "UML's dir of " + node)
     safe_dir(lab.jail, "the jail mount point")
@@ -871,10 +1016,19 @@ def console_tail(lab, node, n=15):
     return "\n".join("    " + l for l in lines)
 
 
+READINESS = {
+    # variant: (command on the node, what its success proves)
+    "prebuilt": ("gluster --xml peer status", "sshd + glusterd"),
+    "stock": ("true", "sshd"),  # no glusterd yet: the site installs it
+}
+
+
 def probe(lab, nodes, deadline, on_ssh=None):
-    """Poll `gluster --xml peer status` on nodes until each answers or deadline. Returns the ready set."""
+    """Poll each node until it is ready (READINESS of the lab's image: `gluster --xml peer status`
+    on prebuilt, an ssh login on stock) or deadline. Returns the ready set."""
     pending, ready, running, seen_ssh, last = set(nodes), set(), {}, set(), {}
     st = lab.load()
+    command, what = READINESS[st.get("variant") or "prebuilt"]
     try:
         while pending:
             for node in sorted(pending):
@@ -885,7 +1039,7 @@ def probe(lab, nodes, deadline, on_ssh=None):
                 p = running.get(node)
                 if p is None:
                     running[node] = (subprocess.Popen(
-                        lab.ssh_cmd(node, "gluster --xml peer status", timeout=5), stdin=subprocess.DEVNULL,
+                        lab.ssh_cmd(node, command, timeout=5), stdin=subprocess.DEVNULL,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE), time.monotonic())
                     continue
                 p, t = p
@@ -901,11 +1055,11 @@ def probe(lab, nodes, deadline, on_ssh=None):
                     seen_ssh.add(node)
                     if on_ssh:
                         on_ssh(node)
-                if p.returncode == 0 and b"<opRet>0</opRet>" in out:
+                if p.returncode == 0 and (command == "true" or b"<opRet>0</opRet>" in out):
                     pending.discard(node)
                     ready.add(node)
                     if on_ssh:
-                        lab.progress("%s ready (sshd + glusterd)" % node)
+                        lab.progress("%s ready (%s)" % (node, what))
                 else:
                     msg = "rc %d %s" % (p.returncode, (err or out).decode(errors="replace").strip().splitlines()[:1])
                     if last.get(node) != msg:  # log each new kind of failure once, not every poll
@@ -1133,17 +1287,21 @@ def cmd_up(lab, args):
         if present and healthy(lab, st):
             lab.progress("already up and healthy (%s); inventory: %s" % (
                 ", ".join("%s %s" % (n, lab.ip(n)) for n in NODES), lab.inventory))
-            if st.get("digest") != recipe_digest():
-                lab.progress("note: the guest image recipe changed since this lab started; "
-                             "`lab down && lab up` builds and uses the new image")
+            if st.get("digest") != recipe_digest(lab.variant, lab.suite):
+                lab.progress("note: this lab runs image %s (%s %s); the recipe asked for (%s %s) differs: "
+                             "`lab down && lab up` builds and uses it" % (
+                                 st.get("digest"), st.get("variant", "prebuilt"), st.get("suite", "bookworm"),
+                                 lab.variant, lab.suite))
             return 0
-        digest, image, shim = ensure_image(lab)
+        digest, image, shim, repo = ensure_image(lab)
+        recipe_state = {"digest": digest, "image": image, "shim": shim, "repo": repo, "variant": lab.variant,
+                        "suite": lab.suite}
         if present:
             if lab.inside():
                 # Called from inside the namespace (e.g. molecule under `lab run`): keep the
                 # namespace (our caller lives in it) and restart the guests only.
                 lab.progress("lab unhealthy; restarting the guests (called from inside %s)" % lab.netns)
-                st["digest"], st["image"], st["shim"] = digest, image, shim
+                st.update(recipe_state)
                 restart_guests(lab, st)
                 write_inventory(lab)
                 lab.progress("lab up; inventory: %s" % lab.inventory)
@@ -1154,14 +1312,13 @@ def cmd_up(lab, args):
             if problems:
                 raise LabError("could not clean the old lab: %s" % "; ".join(problems))
         t = time.monotonic()
-        st = {"name": lab.name, "netns": lab.netns, "prefix": lab.prefix, "digest": digest, "image": image,
-              "shim": shim, "nodes": {}}
+        st = dict(recipe_state, name=lab.name, netns=lab.netns, prefix=lab.prefix, nodes={})
         try:
             rm(lab.inventory)
             create_network(lab)
             st["netns_id"] = lab.netns_id()
             lab.save(st)
-            make_hostfs(lab)
+            make_hostfs(lab, st)
             make_seeds(lab)
             write_access_files(lab)
             start_nodes(lab, st)
@@ -1181,7 +1338,7 @@ def cmd_up(lab, args):
 def restart_guests(lab, st):
     close_control_masters(lab)
     stop_nodes(lab, st)
-    make_hostfs(lab)
+    make_hostfs(lab, st)
     make_seeds(lab)
     write_access_files(lab)
     start_nodes(lab, st)
@@ -1256,7 +1413,8 @@ def cmd_start(lab, args):
         if probe(lab, [node], time.monotonic() + timeout) != {node}:
             raise LabError("%s not ready after %.0fs; console %s:\n%s" % (
                 node, timeout, os.path.join(lab.node_dir(node), "console.log"), console_tail(lab, node)))
-    lab.progress("%s started on its own disks, ready (sshd + glusterd) in %.1fs" % (node, time.monotonic() - t))
+    lab.progress("%s started on its own disks, ready (%s) in %.1fs" % (
+        node, READINESS[st.get("variant") or "prebuilt"][1], time.monotonic() - t))
     return 0
 
 
@@ -1292,8 +1450,9 @@ def cmd_inventory(lab, args):
 def cmd_status(lab, args):
     st = lab.load()
     nid = lab.netns_id()
-    print("lab %s: netns %s (%s), subnet %s.0/24, state %s" % (
-        lab.name, lab.netns, "present" if nid else "absent", lab.prefix, lab.state))
+    print("lab %s: netns %s (%s), subnet %s.0/24, state %s, image %s %s %s" % (
+        lab.name, lab.netns, "present" if nid else "absent", lab.prefix, lab.state,
+        st.get("variant") or "prebuilt", st.get("suite") or "bookworm", st.get("digest") or "-"))
     nodes = st.get("nodes") or {}
     running = [n for n in NODES if n in nodes and alive(nodes[n]["pid"], nodes[n]["start"])]
     ready = probe(lab, running, time.monotonic() + 8) if nid and running else set()

@@ -66,7 +66,7 @@ class Case:
 def module(host, module_name, args):
     """A run of one module task on one node."""
     def run():
-        play = [{"name": "Bad input", "hosts": host, "gather_facts": False,
+        play = [{"name": "Bad input", "hosts": host, "gather_facts": False, "become": True,
                  "tasks": [{"name": "Bad input to %s" % module_name, "vmstorage.gluster." + module_name: args}]}]
         with tempfile.TemporaryDirectory(prefix="vmstorage-bad-input-") as directory:
             path = os.path.join(directory, "case.yml")

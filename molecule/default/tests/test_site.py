@@ -12,10 +12,27 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "resources"))
 
 import labsite  # noqa: E402  pylint: disable=wrong-import-position
+
+ROLES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles")
+# The lab image the scenario runs on (`lab run` sets it from the running lab): "stock" has none of the
+# storage packages, so there the site must install them; "prebuilt" has them all.
+LAB_IMAGE = os.environ.get("VMSTORAGE_LAB_IMAGE", "prebuilt")
+
+
+def site_packages():
+    """What the brick role installs on Debian (vars/Debian.yml, else the older vars/main.yml)."""
+    for name in ("Debian.yml", "main.yml"):
+        path = os.path.join(ROLES, "brick", "vars", name)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                return yaml.safe_load(handle)["__brick_packages"]
+    raise AssertionError("no vars file with __brick_packages in roles/brick/vars")
+
 
 # What group_vars/gluster_nodes.yml asks for.
 VMS = {
@@ -123,3 +140,29 @@ def test_data_written_through_fuse_is_on_every_brick(vm):
     # ~2 MB, below the virt group's 64 MiB shard size: the brick holds it whole
     assert "%s  ./replication-probe.txt\n" % expected in files["node1"], files["node1"]
     assert files["node1"] == files["node2"] == files["node3"], files
+
+
+@pytest.mark.skipif(LAB_IMAGE != "stock", reason="the prebuilt image has the packages: only a stock node shows the site installing them")
+def test_the_site_installed_the_storage_packages(host):
+    """The image had none of them (the lab's build refuses a stock image with any, and records them as
+    absent in its recipe.json) and it holds no dpkg log: each package's install line there is the site's."""
+    packages = site_packages()
+    with open(os.path.join(os.environ["VMSTORAGE_LAB_STATE_DIR"], "state.json"), encoding="utf-8") as handle:
+        image = json.load(handle)["image"]
+    with open(os.path.join(os.path.dirname(image), "recipe.json"), encoding="utf-8") as handle:
+        recipe = json.load(handle)
+    assert recipe["variant"] == "stock" and set(packages) <= set(recipe["absent"]), recipe
+    log = run_ok(host, "cat /var/log/dpkg.log")
+    for package in packages:
+        assert " install %s:" % package in log, "%s was not installed by the site:\n%s" % (package, log[-3000:])
+        assert host.package(package).is_installed
+
+
+@pytest.mark.parametrize("vm", sorted(VMS))
+@pytest.mark.parametrize("reader", ["node2", "node3"])
+def test_disk_opens_through_qemu_s_gluster_driver_from_another_node(vm, reader):
+    """qemu's own gluster block driver (libgfapi, qemu-block-extra), as a hypervisor opens the disk:
+    from node2 and node3, the volume served by node1, no FUSE mount."""
+    info = json.loads(run_ok(labsite.node(reader), "qemu-img info --output=json gluster://node1/%s/disk.img" % vm))
+    assert info["format"] == VMS[vm]["disk_format"]
+    assert info["virtual-size"] == VMS[vm]["disk_size"]

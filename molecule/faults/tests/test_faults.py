@@ -371,7 +371,7 @@ def test_f02_a_brick_killed_during_writes_is_started_and_healed():
 
 def module_on(node, module, args):
     """Run a module of the collection on one node (ansible ad hoc); returns its result."""
-    command = ["ansible", node, "-i", labsite.inventory(), "-o", "-m", module, "-a", json.dumps(args)]
+    command = ["ansible", node, "-i", labsite.inventory(), "--become", "-o", "-m", module, "-a", json.dumps(args)]
     result = subprocess.run(command, capture_output=True, text=True, check=False,
                             env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
     line = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""

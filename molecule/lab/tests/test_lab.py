@@ -7,8 +7,16 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import uuid
 import xml.etree.ElementTree as ET
+
+import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "resources"))
+
+import labsite  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def run_ok(host, *argv):
@@ -27,6 +35,17 @@ def test_node_identity_is_its_own(host):
     # the nodes find each other by name, as gluster needs
     for node in ("node1", "node2", "node3"):
         assert host.addr(node).is_resolvable
+
+
+def test_inventory_logs_in_as_admin_who_sudoes_without_password_and_root_login_works(host):
+    """The inventory's user is the cloud-image style sudo user (the plays become root through sudo);
+    the tests' own ssh config logs in as root."""
+    name = host.backend.get_hostname()
+    admin = testinfra.get_host("ansible://%s" % name, ansible_inventory=labsite.inventory())  # no sudo
+    assert run_ok(admin, "id -un").strip() == "admin"
+    assert run_ok(admin, "sudo -n id -un").strip() == "root"
+    assert run_ok(admin, "stat -c '%a %U' /etc/sudoers.d/90-vmsg-admin").split() == ["440", "root"]
+    assert labsite.run_on(name, "id -un") == (0, "root\n")
 
 
 def test_data_disks_are_blank_block_devices(host):

@@ -499,7 +499,7 @@ def module_task(workdir, name, module_name, args):
     """One task of a module on node1, as a play of its own; returns (rc, output, the failed task's result or None)."""
     path = os.path.join(workdir, name + ".yml")
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump([{"name": name, "hosts": "node1", "gather_facts": False,
+        json.dump([{"name": name, "hosts": "node1", "gather_facts": False, "become": True,
                     "tasks": [{"name": name, "vmstorage.gluster." + module_name: args}]}], handle)
     rc, output, _recap = labsite.run_playbook(path)
     failure = FAILURE.search(output)
