@@ -633,7 +633,7 @@ def build_image(lab, digest, imgdir, variant, suite):
             build_repo(lab, root, repo)
         copy_overlay(os.path.join(GUEST_DIR, "rootfs"), root)
         shutil.copyfile(os.path.join(GUEST_DIR, "configure.sh"), os.path.join(root, "tmp", "vmsg-configure.sh"))
-        if variant == "stock":  # configure.sh points apt at it and reads its index (apt-get update)
+        if variant == "stock":  # configure.sh points apt at it (its lists stay empty: the brick role reads them)
             mnt = os.path.join(root, REPO_MOUNT.lstrip("/"))
             os.makedirs(mnt, exist_ok=True)
             lab.run(["mount", "--bind", repo, mnt])

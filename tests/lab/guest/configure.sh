@@ -65,9 +65,7 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.lo
 if [ "$VMSG_VARIANT" = stock ]; then
     # The only apt source: the lab's local repository (hostfs, mounted by vmsg-early). The lab
     # namespace has no way out, so a network source would make apt-get update hang. Its index is
-    # read now, as a server has it after `apt-get update`.
+    # not read: the lists stay empty, as on many cloud images, and the brick role reads them first.
     echo "deb [trusted=yes] file:$VMSG_REPO ./" >/etc/apt/sources.list
     rm -f /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources
-    apt-get update -q
-    rm -f /var/cache/apt/*.bin
 fi
