@@ -16,9 +16,11 @@ COLLECTIONS := $(CURDIR)/$(BUILD)/collections
 LAB := tests/lab/lab
 PHASE := tests/phase
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
-# After the scenarios on the prebuilt lab, `default` runs once more on a lab of each of these stock
-# images (Debian as installed, no storage package: the site installs them), each its own lab.
+# After the scenarios on the prebuilt lab, `default` runs on a lab of each of these stock images
+# (Debian as installed, no storage package: the site installs them), each its own lab, at once.
 STOCK_SUITES ?= bookworm trixie
+# the scenarios that prove installation: on stock labs only (one per suite, side by side), when STOCK_SUITES is set
+STOCK_SCENARIOS := default
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # molecule runs ansible-playbook, ansible-config and pytest by name: the venv's come first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -29,27 +31,36 @@ HOST_PACKAGES := python3-venv rsync git
 .PHONY: test demo bench deps host-packages sanity lint units lab-up lab-down molecule clean
 
 ## make test: sanity, lint, unit tests, then every molecule scenario on the three-node lab, then the
-## default scenario on a stock Debian 12 and a stock Debian 13 lab (STOCK_SUITES).
+## default scenario on a stock Debian 12 and a stock Debian 13 lab side by side (STOCK_SUITES; their
+## output follows when both have ended). With STOCK_SUITES empty, default runs on the prebuilt lab.
 test: deps
 	@$(PHASE) sanity $(MAKE) --no-print-directory sanity
 	@$(PHASE) lint $(MAKE) --no-print-directory lint
 	@$(PHASE) units $(MAKE) --no-print-directory units
-	@status=0; trap '$(LAB) down; exit 130' INT TERM; \
+	@status=0; base=$$(printf %.11s "$${VMSTORAGE_LAB:-lab}"); \
+	  trap '$(LAB) down; for suite in $(STOCK_SUITES); do VMSTORAGE_LAB=$$base-$$suite $(LAB) down; done; exit 130' INT TERM; \
 	  if $(PHASE) lab-up $(LAB) up; then \
-	    for scenario in $(SCENARIOS); do \
+	    for scenario in $(if $(STOCK_SUITES),$(filter-out $(STOCK_SCENARIOS),$(SCENARIOS)),$(SCENARIOS)); do \
 	      $(PHASE) "molecule-$$scenario" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || { status=1; break; }; \
 	    done; \
 	  else status=1; fi; \
 	  $(PHASE) lab-down $(LAB) down || status=1; \
-	  base=$$(printf %.11s "$${VMSTORAGE_LAB:-lab}"); \
+	  [ $$status = 0 ] || exit $$status; \
+	  pids=; mkdir -p $(BUILD)/phases; \
 	  for suite in $(STOCK_SUITES); do \
-	    [ $$status = 0 ] || break; \
-	    export VMSTORAGE_LAB_IMAGE=stock VMSTORAGE_LAB_SUITE=$$suite VMSTORAGE_LAB=$$base-$$suite; \
-	    if $(PHASE) "lab-up-stock-$$suite" $(LAB) up; then \
-	      $(PHASE) "molecule-default-stock-$$suite" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s default || status=1; \
-	    else status=1; fi; \
-	    $(PHASE) "lab-down-stock-$$suite" $(LAB) down || status=1; \
+	    mkdir -p $(BUILD)/molecule/stock-$$suite; \
+	    ( export VMSTORAGE_LAB_IMAGE=stock VMSTORAGE_LAB_SUITE=$$suite VMSTORAGE_LAB=$$base-$$suite \
+	             MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/$(BUILD)/molecule/stock-$$suite; rc=0; \
+	      if $(PHASE) "lab-up-stock-$$suite" $(LAB) up; then \
+	        for scenario in $(filter $(STOCK_SCENARIOS),$(SCENARIOS)); do \
+	          $(PHASE) "molecule-$$scenario-stock-$$suite" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || rc=1; \
+	        done; \
+	      else rc=1; fi; \
+	      $(PHASE) "lab-down-stock-$$suite" $(LAB) down || rc=1; \
+	      exit $$rc ) >$(BUILD)/phases/stock-$$suite.out 2>&1 & pids="$$pids $$!"; \
 	  done; \
+	  for pid in $$pids; do wait $$pid || status=1; done; \
+	  for suite in $(STOCK_SUITES); do cat $(BUILD)/phases/stock-$$suite.out; done; \
 	  exit $$status
 
 ## make demo: the lab, the collection installed from its artifact, the site for the seed's example,
