@@ -342,8 +342,9 @@ def _plan_absent(state, request):
             "state=absent",
             "Unmount it (and remove its fstab entry) or stop what holds it open, then run again.",
         )
+    written = "" if lv.data_percent is None else ", %.2f%% of it written" % lv.data_percent
     require_danger_flag(request.allow_delete, "allow_delete", "remove a thin LV", "thin LV %s of %s%s" % (
-        request.lv_id, format_size(lv.size_bytes), "" if lv.data_percent is None else ", %.2f%% of it written" % lv.data_percent), "state=absent", "what it holds is lost for good")
+        request.lv_id, format_size(lv.size_bytes), written), "state=absent", "what it holds is lost for good")
     return [
         Action(
             Kind.LV_REMOVE, "remove thin LV %s (%s)" % (request.lv_id, format_size(lv.size_bytes)),
