@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "resources"))
@@ -20,6 +21,8 @@ def test_check_run_on_fresh_nodes_predicts_changes_and_changes_nothing():
     after = labsite.snapshot()
 
     assert rc == 0, output[-4000:]
+    # the site's first play (its checks, on the controller) counts localhost too: it changes nothing
+    assert recap.pop("localhost", {}).get("changed", 0) == 0, recap
     assert sorted(recap) == list(labsite.NODES), output[-2000:]
     for name, counts in recap.items():
         assert counts["failed"] == 0 and counts["unreachable"] == 0, (name, counts)
@@ -38,6 +41,12 @@ def test_a_bad_variable_is_rejected_by_the_argument_specs_before_any_task():
     rc, output, recap = labsite.run_site("-e", bad_vms)
     assert rc != 0
     assert "value of disk_format must be one of: qcow2, raw, qed, got: vmdk" in output
-    # the role's argument validation is the first task: nothing ran on any node
-    assert all(counts["ok"] == 0 and counts["changed"] == 0 and counts["failed"] == 1 for counts in recap.values()), recap
+    # the brick role's argument validation is the first task after the site's controller-side checks (asserts
+    # over variables, also counted for the nodes): it fails on every node, nothing changed anywhere
+    assert recap.pop("localhost")["changed"] == 0, recap
+    assert sorted(recap) == list(labsite.NODES), recap
+    assert all(counts["changed"] == 0 and counts["failed"] == 1 for counts in recap.values()), recap
+    tasks = re.findall(r"^TASK \[([^\]]*)\]", output.split("Validation of arguments failed", 1)[0], re.MULTILINE)
+    assert tasks[-1].startswith("vmstorage.gluster.brick : Validating arguments against arg spec"), tasks
+    assert all(task.startswith(("Check ", "vmstorage.gluster.volume : Check ")) for task in tasks[:-1]), tasks
     assert labsite.snapshot() == before
