@@ -16,10 +16,12 @@ COLLECTIONS := $(CURDIR)/$(BUILD)/collections
 LAB := tests/lab/lab
 PHASE := tests/phase
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
-# After the scenarios on the prebuilt lab, `default` runs on a lab of each of these stock images
-# (Debian as installed, no storage package: the site installs them), each its own lab, at once.
+# `make test` runs the scenarios as streams (scenario+scenario+…), each on a prebuilt lab of its own, all at once
+# (tests/streams.py); a scenario no stream names joins the shortest. Balanced by their times alone
+# (docs/lab.md). STOCK_SCENARIOS run on a stock lab of each of STOCK_SUITES (Debian as installed,
+# no storage package: the site installs them), beside the streams, and only there.
+STREAMS ?= faults+check_mode+thin_lv security+bad_input+btrfs_brick gluster_replica_volume+scale_out+qemu_gluster_image+lab
 STOCK_SUITES ?= bookworm trixie
-# the scenarios that prove installation: on stock labs only (one per suite, side by side), when STOCK_SUITES is set
 STOCK_SCENARIOS := default
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # molecule runs ansible-playbook, ansible-config and pytest by name: the venv's come first.
@@ -30,38 +32,16 @@ HOST_PACKAGES := python3-venv rsync git
 
 .PHONY: test demo bench deps host-packages sanity lint units lab-up lab-down molecule clean
 
-## make test: sanity, lint, unit tests, then every molecule scenario on the three-node lab, then the
-## default scenario on a stock Debian 12 and a stock Debian 13 lab side by side (STOCK_SUITES; their
-## output follows when both have ended). With STOCK_SUITES empty, default runs on the prebuilt lab.
+## make test: sanity, lint, unit tests, then every molecule scenario: the streams on prebuilt labs and
+## default on a stock Debian 12 and a stock Debian 13 lab, all at once (each stream's output follows when
+## it has ended). With STOCK_SUITES empty, default runs in a stream.
 test: deps
 	@$(PHASE) sanity $(MAKE) --no-print-directory sanity
 	@$(PHASE) lint $(MAKE) --no-print-directory lint
 	@$(PHASE) units $(MAKE) --no-print-directory units
-	@status=0; base=$$(printf %.11s "$${VMSTORAGE_LAB:-lab}"); \
-	  trap '$(LAB) down; for suite in $(STOCK_SUITES); do VMSTORAGE_LAB=$$base-$$suite $(LAB) down; done; exit 130' INT TERM; \
-	  if $(PHASE) lab-up $(LAB) up; then \
-	    for scenario in $(if $(STOCK_SUITES),$(filter-out $(STOCK_SCENARIOS),$(SCENARIOS)),$(SCENARIOS)); do \
-	      $(PHASE) "molecule-$$scenario" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || { status=1; break; }; \
-	    done; \
-	  else status=1; fi; \
-	  $(PHASE) lab-down $(LAB) down || status=1; \
-	  [ $$status = 0 ] || exit $$status; \
-	  pids=; mkdir -p $(BUILD)/phases; \
-	  for suite in $(STOCK_SUITES); do \
-	    mkdir -p $(BUILD)/molecule/stock-$$suite; \
-	    ( export VMSTORAGE_LAB_IMAGE=stock VMSTORAGE_LAB_SUITE=$$suite VMSTORAGE_LAB=$$base-$$suite \
-	             MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/$(BUILD)/molecule/stock-$$suite; rc=0; \
-	      if $(PHASE) "lab-up-stock-$$suite" $(LAB) up; then \
-	        for scenario in $(filter $(STOCK_SCENARIOS),$(SCENARIOS)); do \
-	          $(PHASE) "molecule-$$scenario-stock-$$suite" $(LAB) run $(CURDIR)/$(VENV)/bin/molecule test -s "$$scenario" || rc=1; \
-	        done; \
-	      else rc=1; fi; \
-	      $(PHASE) "lab-down-stock-$$suite" $(LAB) down || rc=1; \
-	      exit $$rc ) >$(BUILD)/phases/stock-$$suite.out 2>&1 & pids="$$pids $$!"; \
-	  done; \
-	  for pid in $$pids; do wait $$pid || status=1; done; \
-	  for suite in $(STOCK_SUITES); do cat $(BUILD)/phases/stock-$$suite.out; done; \
-	  exit $$status
+	@$(PYTHON) tests/streams.py --base "$${VMSTORAGE_LAB:-lab}" --scenarios "$(SCENARIOS)" \
+	  $(foreach stream,$(STREAMS),--stream $(stream)) \
+	  --stock-scenarios "$(STOCK_SCENARIOS)" --stock-suites "$(STOCK_SUITES)"
 
 ## make demo: the lab, the collection installed from its artifact, the site for the seed's example,
 ## then the volume status and the disk's URI / json: / libvirt XML.
