@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Run the molecule scenarios of `make test` as streams, each stream on a lab of its own, all at once.
 
-    tests/streams.py --base NAME --scenarios "a b c ..." --stream x+y --stream z \
+    python3 tests/streams.py --base NAME --scenarios "a b c ..." --stream x+y --stream z \
         [--stock-scenarios "default"] [--stock-suites "bookworm trixie"]
 
 A stream is a list of scenarios run one after the other on one prebuilt lab (`NAME-1`, `NAME-2`, …);
