@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run the molecule scenarios of `make test` as streams, each stream on a lab of its own, all at once.
 
     python3 tests/streams.py --base NAME --scenarios "a b c ..." --stream x+y --stream z \
@@ -14,7 +15,6 @@ Every stream writes its phases (tests/phase: .build/phases/<phase>.log) into .bu
 printed whole when the stream ends; the last lines are every phase's timing. Exit 1 when a phase
 failed, 130 on SIGINT/SIGTERM (every stream's process group is ended and every lab brought down).
 """
-# SPDX-License-Identifier: GPL-3.0-or-later
 import argparse
 import os
 import re
