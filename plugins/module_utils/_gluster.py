@@ -17,12 +17,15 @@ cluster.
 from __future__ import annotations
 
 import fnmatch
+import errno
 import ipaddress
 import os
 import re
+import stat
 import typing as t
 from dataclasses import dataclass, field
 import socket
+import uuid
 import xml.etree.ElementTree as ET
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
@@ -34,6 +37,10 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import C
 
 GROUPS_DIR = "/var/lib/glusterd/groups"
 PEER_IN_CLUSTER = "Peer in Cluster"
+HEAL_CONNECTED = "Connected"
+VOLUME_ID_XATTR = "trusted.glusterfs.volume-id"
+# a brick process that runs without a port is ended with SIGTERM and waited for this long before it is started again
+BRICK_EXIT_TIMEOUT = 30.0
 # glusterd needs a few seconds after a (re)start before its CLI answers; this is what the CLI says.
 GLUSTERD_DOWN = "Connection failed"
 GLUSTERD_HINT = "Is glusterd running on this node? (glusterfs-server, `systemctl start glusterd`)"
@@ -50,6 +57,7 @@ TRANSIENT = (GLUSTERD_DOWN, "Another transaction is in progress", "Locking faile
 # before its staging phase, so nothing changed and a retry is safe. (A staging failure is never
 # retried: glusterd may already have marked brick directories with the new volume's id.)
 CLUSTER_LOCK_BUSY = ("Another transaction is in progress", "Locking failed")
+HEAL_NOT_READY = ("Self-heal daemon is not running", "has been unsuccessful")
 
 # The one volume-name rule of the collection (modules, and the roles through the test plugin
 # vmstorage.gluster.volume_name). gluster's CLI (cli_validate_volname in cli/src/cli-cmd-parser.c)
@@ -202,6 +210,36 @@ class LocalPath:
 
 
 @dataclass
+class BrickDir:
+    """An offline brick of this node as its directory is (lstat, never followed): what decides whether the
+    module may make it a member again with reset-brick. ``volume_id`` is its trusted.glusterfs.volume-id."""
+
+    is_dir: bool
+    on_root_fs: bool
+    entries: t.List[str] = field(default_factory=list)
+    volume_id: t.Optional[str] = None
+
+    @property
+    def blank(self):
+        """A brick directory on its own filesystem with nothing in it and no volume id: a new, empty brick."""
+        return self.is_dir and not self.on_root_fs and not self.entries and self.volume_id is None
+
+
+@dataclass
+class HealCounts:
+    """One brick's line of ``volume heal NAME info summary``; counts are None when the brick was not read."""
+
+    status: str
+    pending: t.Optional[int] = None
+    split_brain: t.Optional[int] = None
+    possibly_healing: t.Optional[int] = None
+
+    @property
+    def connected(self) -> bool:
+        return self.status == HEAL_CONNECTED
+
+
+@dataclass
 class ClusterState:
     """What observe() saw from this node.
 
@@ -212,7 +250,8 @@ class ClusterState:
     option groups read from this node (None for a missing group file). For the refusals plan() makes
     before gluster is asked: ``option_defaults`` the documented default of every key (help-xml, read
     for a new volume); ``unreachable`` the hosts to probe that do not answer on glusterd's port, with
-    the reason; ``local_paths`` this node's brick paths.
+    the reason; ``local_paths`` this node's brick paths. For a started volume with offline bricks of
+    this node: ``brick_dirs`` (by brick address) and, when one is blank, ``heal`` (its heal summary).
     """
 
     volume: t.Optional[Volume]
@@ -225,6 +264,8 @@ class ClusterState:
     option_defaults: t.Dict[str, str] = field(default_factory=dict)
     unreachable: t.Dict[str, str] = field(default_factory=dict)
     local_paths: t.Dict[str, LocalPath] = field(default_factory=dict)
+    brick_dirs: t.Dict[str, BrickDir] = field(default_factory=dict)
+    heal: t.Optional[t.Dict[str, HealCounts]] = None
 
     def same_host(self, first: str, second: str) -> bool:
         return first == second or bool(self.host_names.get(first, {first}) & self.host_names.get(second, {second}))
@@ -285,6 +326,28 @@ def parse_brick_status(text: str) -> t.Dict[t.Tuple[str, str], bool]:
 def parse_portless_bricks(text: str) -> t.Dict[t.Tuple[str, str], int]:
     """{(peer uuid, path): PID} of the brick processes that run without a port (see parse_brick_status)."""
     return {key: pid for key, running, port, pid in _brick_nodes(text) if running and port is None}
+
+
+def _count(element, tag):
+    text = (element.findtext(tag) or "").strip()
+    return int(text) if text.lstrip("-").isdigit() and int(text) >= 0 else None
+
+
+def parse_heal_summary(text: str) -> t.Dict[str, HealCounts]:
+    """``gluster --xml volume heal NAME info summary`` -> {brick address: HealCounts}.
+
+    glusterfs 10.3 writes, for a brick it cannot reach, only a <status> such as "Transport endpoint is
+    not connected" (once with a stray "totalNumberOfEntries0" glued to it): no counts then.
+    """
+    bricks = {}
+    for brick in cli_output(text).iter("brick"):
+        status = (brick.findtext("status") or "").strip()
+        counts = HealCounts(status)
+        if status == HEAL_CONNECTED:
+            counts = HealCounts(status, _count(brick, "numberOfEntriesInHealPending"), _count(brick, "numberOfEntriesInSplitBrain"),
+                                _count(brick, "numberOfEntriesPossiblyHealing"))
+        bricks[(brick.findtext("name") or "").strip()] = counts
+    return bricks
 
 
 def parse_pool(text: str) -> t.List[Peer]:
@@ -552,7 +615,39 @@ def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ClusterStat
     state = ClusterState(volume, peers, host_names, local_hosts, options, known or set(), groups, option_defaults=defaults)
     if params["state"] != "absent":
         _observe_new_bricks(state, params)
+    if params["state"] == "started" and volume is not None and volume.started:
+        _observe_offline_local_bricks(runner, state, deadline)
     return state
+
+
+def _observe_offline_local_bricks(runner, state, deadline):
+    """For this node's offline bricks: their directories, and when one is blank the volume's heal summary
+    (plan() makes a blank brick a member again only while its partners have no split-brain)."""
+    for brick in _offline_bricks(state.volume):
+        if brick.host in state.local_hosts:
+            state.brick_dirs[brick.spec] = observe_brick_dir(brick.path)
+    if any(found.blank for found in state.brick_dirs.values()):
+        state.heal = parse_heal_summary(_query(runner, deadline, "volume", "heal", state.volume.name, "info", "summary", fresh=True))
+
+
+def observe_brick_dir(path: str) -> BrickDir:
+    """What a brick directory of this node holds, read without following a link: its clients write the
+    brick's content, so a symlink there is never followed (it is not a directory, and not blank)."""
+    existing = path
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    info = os.lstat(existing)
+    on_root_fs = info.st_dev == os.stat("/").st_dev
+    if existing != path or not stat.S_ISDIR(info.st_mode):
+        return BrickDir(False, on_root_fs)
+    try:
+        raw = os.getxattr(path, VOLUME_ID_XATTR, follow_symlinks=False)
+    except OSError as err:
+        if err.errno not in (errno.ENODATA, errno.ENOTSUP):
+            raise
+        raw = None
+    volume_id = str(uuid.UUID(bytes=raw)) if raw is not None and len(raw) == 16 else (raw.hex() if raw is not None else None)
+    return BrickDir(True, on_root_fs, sorted(os.listdir(path))[:5], volume_id)
 
 
 def _observe_bricks(runner, volume, peers, deadline):
@@ -814,13 +909,78 @@ def _on_connected_node(state, brick):
 def _brick_start_action(state, name):
     """`volume start NAME force` for offline bricks on connected nodes: glusterd starts the missing brick
     processes (and self-heal daemons) and leaves running ones and the data alone; self-heal then copies
-    what the brick missed. A brick on a node that is not connected cannot be started from here."""
-    down = [brick for brick in _offline_bricks(state.volume) if _on_connected_node(state, brick) and brick.portless_pid is None]
+    what the brick missed. A brick on a node that is not connected cannot be started from here.
+
+    Run on the node of an offline brick, the module also sees its directory: a blank one (a new
+    filesystem after a dead disk) cannot start (glusterfs: "Initialization of volume failed", no volume
+    id): reset-brick makes it a member again and a full heal fills it (_reset_brick_actions). A brick
+    process of this node that runs without a port is ended first: no client can reach it."""
+    blank = [brick for brick in _offline_bricks(state.volume) if _blank_local(state, brick)]
+    actions = _reset_brick_actions(state, name, blank)
+    down = [brick for brick in _offline_bricks(state.volume) if _on_connected_node(state, brick) and brick not in blank
+            and (brick.portless_pid is None or brick.host in state.local_hosts)]
     if not down:
-        return []
+        return actions
     specs = [brick.spec for brick in down]
-    return [Action(Kind.START_BRICKS, "start the offline bricks of %s: %s" % (name, " ".join(specs)),
-                   gluster_argv("volume", "start", name, "force"), bricks=specs)]
+    for brick in down:
+        if brick.portless_pid is not None:
+            actions.append(Action(Kind.END_PORTLESS_BRICK, "end brick process %d of %s, which runs without a port (no client can "
+                                  "reach it), so that it can be started again" % (brick.portless_pid, brick.spec),
+                                  pid=brick.portless_pid, path=brick.path))
+    return actions + [Action(Kind.START_BRICKS, "start the offline bricks of %s: %s" % (name, " ".join(specs)),
+                             gluster_argv("volume", "start", name, "force"), bricks=specs)]
+
+
+def _blank_local(state, brick):
+    found = state.brick_dirs.get(brick.spec)
+    return found is not None and found.volume_id is None and brick.portless_pid is None
+
+
+def _reset_brick_actions(state, name, blank):
+    """reset-brick for this node's offline bricks without a volume id, then one full heal; or a Refusal
+    when that is not safe: the directory holds files or is not on its own filesystem, a partner copy is
+    offline, or the partners have entries in split-brain (the new brick would be healed from a copy
+    that may be the wrong one)."""
+    volume, actions = state.volume, []
+    for brick in blank:
+        found = state.brick_dirs[brick.spec]
+        asked = "brick %s of volume %s back as a member (reset-brick, then a full heal)" % (brick.spec, name)
+        if not found.is_dir or found.on_root_fs:
+            raise Refusal("the brick's filesystem is not there", "%s is %s" % (
+                brick.path, "on the root filesystem" if found.is_dir else "missing, its nearest parent on the root filesystem"
+                if found.on_root_fs else "not a directory"), asked,
+                "Make the brick's filesystem and mount it first (vmstorage.gluster.btrfs_brick, or the site's bricks play), "
+                "so that glusterd never writes the brick into the root filesystem; nothing was changed.")
+        if found.entries:
+            raise Refusal("the brick directory holds files but no volume id", "%s holds %s" % (brick.path, ", ".join(found.entries)),
+                          asked, "Only an empty directory is made a member again. Move its files away (heal brings the "
+                          "volume's content back from the other copies), then run again; nothing was changed.")
+        index = volume.bricks.index(brick)
+        start = index - index % volume.replica
+        partners = [other for other in volume.bricks[start:start + volume.replica] if other is not brick]
+        offline = [other.spec for other in partners if not other.online]
+        if offline:
+            raise Refusal("the other copies of the brick are not all online", "offline: %s" % ", ".join(offline), asked,
+                          "Bring them online first (`gluster volume status %s`): the new brick is filled from them; nothing "
+                          "was changed." % name)
+        split = {other.spec: (state.heal or {}).get(other.spec) for other in partners}
+        unread = [spec for spec, counts in split.items() if counts is None or counts.split_brain is None]
+        in_split = ["%s: %d" % (spec, counts.split_brain) for spec, counts in split.items() if counts is not None and counts.split_brain]
+        if unread or in_split:
+            raise Refusal("the other copies may disagree", "entries in split-brain %s" % ", ".join(in_split) if in_split else
+                          "heal info could not read %s" % ", ".join(unread), asked,
+                          "Resolve the split-brain first (`gluster volume heal %s info split-brain`, then `gluster volume heal "
+                          "%s split-brain ...`); nothing was changed." % (name, name))
+        actions += [
+            Action(Kind.RESET_BRICK, "take brick %s of %s out for reset-brick (a new, empty directory: no volume id, no files)"
+                   % (brick.spec, name), gluster_argv("volume", "reset-brick", name, brick.spec, "start"), bricks=[brick.spec]),
+            Action(Kind.RESET_BRICK, "make brick %s of %s a member again (reset-brick commit force)" % (brick.spec, name),
+                   gluster_argv("volume", "reset-brick", name, brick.spec, brick.spec, "commit", "force"), bricks=[brick.spec]),
+        ]
+    if actions:
+        actions.append(Action(Kind.HEAL_FULL, "full heal of %s: the reset bricks are filled from their partners" % name,
+                              gluster_argv("volume", "heal", name, "full")))
+    return actions
 
 
 def _probe_actions(state, bricks):
@@ -955,16 +1115,36 @@ def apply(runner: CommandRunner, state: ClusterState, params: t.Mapping[str, t.A
         if action.kind in (Kind.CREATE, Kind.ADD_BRICK) and not peers_checked:
             _wait_for_peers(runner, state, bricks, deadline, action.summary)
             peers_checked = True
+        if action.kind == Kind.END_PORTLESS_BRICK:
+            _end_brick_process(action.params["pid"], action.params["path"])
+            continue
         try:
-            _run_change(runner, action.argv, deadline)
+            # right after reset-brick the self-heal daemons restart: `heal full` is refused until they run
+            _run_change(runner, action.argv, deadline, transient=HEAL_NOT_READY if action.kind == Kind.HEAL_FULL else ())
         except CommandError as err:
             raise _explained(err, action) from err
 
 
-def _run_change(runner, argv, deadline):
-    """Run a cluster change, retried until ``deadline`` while another transaction holds the cluster lock."""
+def _end_brick_process(pid, path):
+    """SIGTERM to a brick process of this node and wait until it is gone. Checked first: the PID must still
+    be glusterfsd serving ``path`` (a PID read a moment ago may be gone, or taken by another process)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except OSError:
+        return  # it ended by itself
+    if not argv or not os.path.basename(argv[0]).startswith(b"glusterfsd") or path.encode() not in argv:
+        return
+    os.kill(pid, 15)
+    retry(lambda: os.path.exists("/proc/%d" % pid), bool, Deadline("brick process exit", BRICK_EXIT_TIMEOUT), 0.2)
+
+
+def _run_change(runner, argv, deadline, transient=()):
+    """Run a cluster change, retried until ``deadline`` while another transaction holds the cluster lock
+    (or while its output says one of ``transient``)."""
+    busy = CLUSTER_LOCK_BUSY + tuple(transient)
     result = retry(lambda: runner.run(argv, check=False),
-                   lambda result: result.rc != 0 and any(needle in result.stderr + result.stdout for needle in CLUSTER_LOCK_BUSY),
+                   lambda result: result.rc != 0 and any(needle in result.stderr + result.stdout for needle in busy),
                    deadline, POLL_INTERVAL)
     if result.rc != 0:
         raise CommandError(result.argv, result.rc, result.stdout, result.stderr)
@@ -998,7 +1178,7 @@ def _predicted_view(state, params, actions, keys):
         view["state"] = params["state"]
     elif state.volume is None:
         view["state"] = "stopped"  # gluster creates volumes stopped
-    started = [spec for action in actions if action.kind == Kind.START_BRICKS for spec in action.params["bricks"]]
+    started = [spec for action in actions if action.kind in (Kind.START_BRICKS, Kind.RESET_BRICK) for spec in action.params["bricks"]]
     view["offline_bricks"] = [spec for spec in view["offline_bricks"] if spec not in started] if view["state"] == "started" else []
     return view
 
@@ -1008,11 +1188,12 @@ def _offline_warning(state, name, spec):
     if brick.portless_pid is not None:
         advice = ("its process runs (PID %d) but glusterd on %s has no port for it (a glusterfs 10.3 race when glusterd "
                   "starts its bricks), so clients cannot connect to it; `volume start force` leaves a running brick "
-                  "alone: on %s run `kill %d`, then `gluster volume start %s force`."
-                  % (brick.portless_pid, brick.host, brick.host, brick.portless_pid, name))
+                  "alone: this module run on %s ends and starts it (the volume role does), or there run `kill %d`, then "
+                  "`gluster volume start %s force`." % (brick.portless_pid, brick.host, brick.host, brick.portless_pid, name))
     elif _on_connected_node(state, brick):
-        advice = ("its node is connected: `gluster volume start %s force` (what state started runs) starts it; if it "
-                  "does not come up, see the brick's log in /var/log/glusterfs/bricks/ on %s." % (name, brick.host))
+        advice = ("its node is connected: `gluster volume start %s force` (what state started runs) starts it; a brick on a "
+                  "new, empty filesystem (a replaced disk) cannot start: this module run on %s makes it a member again (the "
+                  "volume role does); else see the brick's log in /var/log/glusterfs/bricks/ there." % (name, brick.host))
     else:
         advice = "its node %s is not connected to the pool: start it, or its glusterd; self-heal then copies what it missed." % brick.host
     return "brick %s of volume %s is offline, so the volume runs on fewer copies; %s" % (spec, name, advice)

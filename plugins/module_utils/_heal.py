@@ -24,24 +24,8 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import C
 
 # glusterd's name for the self-heal daemon's entries in `volume status`
 SELF_HEAL_DAEMON = "Self-heal Daemon"
-# heal info's <status> of a brick it could read
-HEAL_CONNECTED = "Connected"
 # How long a read of a volume's state may wait for glusterd (starting, busy with another transaction).
 QUERY_TIMEOUT = 60
-
-
-@dataclass
-class HealCounts:
-    """One brick's line of ``volume heal NAME info summary``; counts are None when the brick was not read."""
-
-    status: str
-    pending: t.Optional[int] = None
-    split_brain: t.Optional[int] = None
-    possibly_healing: t.Optional[int] = None
-
-    @property
-    def connected(self) -> bool:
-        return self.status == HEAL_CONNECTED
 
 
 @dataclass
@@ -51,31 +35,9 @@ class VolumeHealth:
     volume: _gluster.Volume
     # brick address (HOST:/PATH) -> its process runs and has a port; empty for a volume that is not started
     online: t.Dict[str, bool] = field(default_factory=dict)
-    heal: t.Dict[str, HealCounts] = field(default_factory=dict)
+    heal: t.Dict[str, _gluster.HealCounts] = field(default_factory=dict)
     # node (as its bricks name it) -> its self-heal daemon runs
     heal_daemons: t.Dict[str, bool] = field(default_factory=dict)
-
-
-def _count(element, tag):
-    text = (element.findtext(tag) or "").strip()
-    return int(text) if text.lstrip("-").isdigit() and int(text) >= 0 else None
-
-
-def parse_heal_summary(text: str) -> t.Dict[str, HealCounts]:
-    """``gluster --xml volume heal NAME info summary`` -> {brick address: HealCounts}.
-
-    glusterfs 10.3 writes, for a brick it cannot reach, only a <status> such as "Transport endpoint is
-    not connected" (once with a stray "totalNumberOfEntries0" glued to it): no counts then.
-    """
-    bricks = {}
-    for brick in _gluster.cli_output(text).iter("brick"):
-        status = (brick.findtext("status") or "").strip()
-        counts = HealCounts(status)
-        if status == HEAL_CONNECTED:
-            counts = HealCounts(status, _count(brick, "numberOfEntriesInHealPending"), _count(brick, "numberOfEntriesInSplitBrain"),
-                                _count(brick, "numberOfEntriesPossiblyHealing"))
-        bricks[(brick.findtext("name") or "").strip()] = counts
-    return bricks
 
 
 def parse_heal_daemons(text: str, volume: _gluster.Volume) -> t.Dict[str, bool]:
@@ -106,7 +68,7 @@ def observe(runner: CommandRunner, names: t.Optional[t.Sequence[str]],
             online = _gluster.parse_brick_status(status)
             health.online = {brick.spec: bool(online.get((brick.uuid, brick.path))) for brick in volume.bricks}
             health.heal_daemons = parse_heal_daemons(status, volume)
-            health.heal = parse_heal_summary(_gluster.query(runner, deadline, "volume", "heal", name, "info", "summary", fresh=True))
+            health.heal = _gluster.parse_heal_summary(_gluster.query(runner, deadline, "volume", "heal", name, "info", "summary", fresh=True))
         seen.append(health)
     return seen, [name for name in wanted if name not in volumes], sorted(volumes)
 

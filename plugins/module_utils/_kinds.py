@@ -46,6 +46,9 @@ class Kind(str, Enum):
     START = "start"
     STOP = "stop"
     START_BRICKS = "start_bricks"
+    END_PORTLESS_BRICK = "end_portless_brick"
+    RESET_BRICK = "reset_brick"
+    HEAL_FULL = "heal_full"
     # image on a volume (_qemu)
     IMPORT = "import"
     RESIZE = "resize"

@@ -132,7 +132,7 @@ def test_a_brick_running_without_a_port_is_reported_with_its_pid_not_forced(on_n
     assert actions == []  # `volume start force` leaves a running brick as it is
     assert result["diff"]["after"]["offline_bricks"] == [NODE3_BRICK]
     assert len(result["warnings"]) == 1
-    assert "PID 2203" in result["warnings"][0] and "on node3 run `kill 2203`" in result["warnings"][0]
+    assert "PID 2203" in result["warnings"][0] and "there run `kill 2203`" in result["warnings"][0]
 
 
 def test_a_local_reader_does_not_trust_a_brick_without_a_port():

@@ -34,12 +34,12 @@ def observe(status, summary):
 
 
 def test_summary_of_a_healthy_volume_counts_nothing():
-    summary = _heal.parse_heal_summary(gluster_fixture("heal_summary_healthy.xml"))
+    summary = _gluster.parse_heal_summary(gluster_fixture("heal_summary_healthy.xml"))
     assert [(counts.connected, counts.pending, counts.split_brain) for counts in summary.values()] == [(True, 0, 0)] * 3
 
 
 def test_summary_with_a_brick_down_has_no_counts_for_it_and_the_pending_entries_of_the_others():
-    summary = _heal.parse_heal_summary(gluster_fixture("heal_summary_node3_brick_down.xml"))
+    summary = _gluster.parse_heal_summary(gluster_fixture("heal_summary_node3_brick_down.xml"))
     assert [summary[brick].pending for brick in BRICKS] == [14, 14, None]
     assert not summary[BRICKS[2]].connected
     # glusterfs 10.3 glues a stray tag name to the status of the brick it could not read
@@ -47,7 +47,7 @@ def test_summary_with_a_brick_down_has_no_counts_for_it_and_the_pending_entries_
 
 
 def test_summary_while_healing():
-    summary = _heal.parse_heal_summary(gluster_fixture("heal_summary_healing.xml"))
+    summary = _gluster.parse_heal_summary(gluster_fixture("heal_summary_healing.xml"))
     assert [(summary[b].pending, summary[b].possibly_healing) for b in BRICKS] == [(5, 8), (6, 0), (0, 0)]
 
 
