@@ -35,7 +35,16 @@ description:
     about again for up to 10 s. With O(state=started) the bricks still offline on connected nodes are started. Every
     brick still offline afterwards is a warning naming it and its node, and RV(diff) lists it under C(offline_bricks).
     A brick process that runs without a port (glusterfs 10.3 can leave one so after glusterd starts) cannot be reached by
-    clients; the warning gives its PID and how to restart it.
+    clients; run on that brick's node, the module ends it (after checking that the PID is still C(glusterfsd) of that
+    brick) and starts it again, and elsewhere the warning gives its PID and how to restart it.
+  - Run on the node of an offline brick, the module also looks at the brick directory (never following a link). A blank
+    one, on its own filesystem with no file and no C(trusted.glusterfs.volume-id) (the brick filesystem was made again
+    after a dead disk), cannot start by itself; the module makes it a member again (C(gluster volume reset-brick) start,
+    then commit force) and starts a full heal, which fills it from its partners; the heal runs on after the module
+    (watch it with M(vmstorage.gluster.gluster_heal_info)). It refuses, changing nothing, when that is not safe: the
+    directory holds files but no volume id, is missing or on the root filesystem (its filesystem is not mounted), a
+    partner brick of its replica set is offline, or the partners have entries in split-brain. The volume role runs the
+    module on the nodes of offline bricks after its first run, one node at a time.
 author:
   - vmstorage.gluster developers (@vmstorage)
 requirements:
@@ -185,6 +194,8 @@ seealso:
     description: Makes the thin LV of each brick.
   - module: vmstorage.gluster.btrfs_brick
     description: Makes the brick filesystem and the brick directory this module takes as O(brick_path).
+  - module: vmstorage.gluster.gluster_heal_info
+    description: Reports the copies online and the heal left to do, and waits for a heal.
   - module: vmstorage.gluster.qemu_gluster_image
     description: Makes the VM's disk image on the volume.
   - module: vmstorage.gluster.access_files

@@ -11,6 +11,8 @@ namespace. See docs/lab.md.
     lab ssh NODE [CMD...]
     lab stop NODE     pull the plug on one node (SIGKILL its guest processes; its disks stay)
     lab start NODE    boot a stopped node again on its own disks, wait for sshd and glusterd
+    lab replace-disk NODE DISK
+                      a stopped node's data disk (vdb, vdc) swapped for a new blank one
     lab inventory     print the Ansible inventory path
     lab status        each node, PID, address, up/down
     lab check-clean   prove no process, link, namespace, mount or loop device of the lab is left
@@ -861,6 +863,16 @@ def make_seeds(lab):
         write_file(os.path.join(seed, "authorized_keys"), pub, 0o600)
 
 
+def blank_disk(path):
+    """A new blank sparse data disk at path (the old file, if any, is gone: a new disk in the slot)."""
+    rm(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.ftruncate(fd, DISK_SIZE)
+    finally:
+        os.close(fd)
+
+
 def start_nodes(lab, st):
     """Boot every node on a fresh COW root and blank data disks."""
     st["nodes"] = {}
@@ -868,13 +880,7 @@ def start_nodes(lab, st):
         d = safe_dir(lab.node_dir(node), "the node dir of " + node)
         rm(os.path.join(d, "root.cow"))
         for disk in DISKS:
-            path = os.path.join(d, disk + ".img")
-            rm(path)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-            try:
-                os.ftruncate(fd, DISK_SIZE)
-            finally:
-                os.close(fd)
+            blank_disk(os.path.join(d, disk + ".img"))
         boot_node(lab, st, node, uuid.uuid4().hex)
     lab.progress("started %s (pids %s)" % (" ".join(NODES), " ".join(str(v["pid"]) for v in st["nodes"].values())))
 
@@ -1418,6 +1424,17 @@ def cmd_start(lab, args):
     return 0
 
 
+def cmd_replace_disk(lab, args):
+    """A dead data disk swapped for a new, blank one while its node is stopped (`lab stop` first)."""
+    if len(args) != 2 or args[1] not in DISKS:
+        raise LabError("usage: lab replace-disk {%s} {%s} (the node stopped first: lab stop NODE)" % (",".join(NODES), ",".join(DISKS)))
+    with lab_lock(lab):
+        _st, node, _info = recorded_node(lab, args[:1], want_alive=False)
+        blank_disk(os.path.join(safe_dir(lab.node_dir(node), "the node dir of " + node), args[1] + ".img"))
+    lab.progress("%s's %s replaced by a blank %d GiB disk; `lab start %s` boots it" % (node, args[1], DISK_SIZE // 1024 ** 3, node))
+    return 0
+
+
 def cmd_run(lab, args):
     if not args:
         raise LabError("usage: lab run CMD [ARGS...]")
@@ -1466,7 +1483,7 @@ def cmd_status(lab, args):
 COMMANDS = {
     "up": cmd_up, "down": cmd_down, "reset": cmd_reset, "run": cmd_run, "ssh": cmd_ssh,
     "inventory": cmd_inventory, "status": cmd_status, "check-clean": cmd_check_clean,
-    "stop": cmd_stop, "start": cmd_start,
+    "stop": cmd_stop, "start": cmd_start, "replace-disk": cmd_replace_disk,
 }
 
 

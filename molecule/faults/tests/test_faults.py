@@ -79,11 +79,12 @@ CASES = {
             "glusterd; its bricks of ledger and archive come online; journal's mount point stays an empty directory on "
             "the root filesystem, without a brick directory, and its brick offline (F07 brings it back); glusterd "
             "started after the brick filesystems that were there were mounted"),
-    "F07": ("After F06, with journal's payload written through a client before its fault (24 MiB and 8 MiB into the "
-            "image): the site is run with vmstorage_wait_for_heal, then again",
-            "the run passes: journal's filesystem on node3 made and mounted again, its blank brick made a member again "
-            "(reset-brick) and fully healed; node3's brick holds the same files by sha256 as node1's, as written before "
-            "the fault; the image's checksum unchanged; the second run changes nothing"),
+    "F07": ("After F06, node3's data disk dies and is replaced by a blank one while it is off (`lab stop node3`, "
+            "`lab replace-disk node3 vdb`, `lab start node3`); the site is run with vmstorage_wait_for_heal, then again",
+            "node3 boots; the run passes: node3's VG, pool, thin LVs and brick filesystems made and mounted again, every "
+            "blank brick made a member again (reset-brick) and fully healed; each volume's files identical by sha256 on "
+            "every node and as before (journal's payload from F06 included); image checksums unchanged; the second run "
+            "changes nothing"),
 }
 MEASURED = {}  # case id -> the result, from what was measured, in words that stay the same while the outcome does
 TIMINGS = {}  # case id -> seconds per step, printed (pytest -s) and left out of the doc
@@ -691,31 +692,46 @@ def test_f06_a_dead_brick_disk_does_not_stop_the_boot():
                        "offline" % BOOT_BRICK_DEADLINE)
 
 
-def test_f07_the_site_brings_back_a_brick_on_a_new_disk():
+def test_f07_a_replaced_data_disk_is_brought_back_by_the_site():
     assert JOURNAL, "F06 did not run: F07 starts from the state it leaves"
-    assert brick_states("journal")["node3"][0] is False and ssh("node3", "ls -A /srv/journal").stdout == ""
+    images = {vm: image_checksum(vm) for vm in THREE_VMS}
+    files = {vm: labsite.brick_files(vm)["node1"] for vm in THREE_VMS}
+    assert files["journal"] == JOURNAL["files"]
+    # node3's data disk (its VG, pool, every thin LV and brick) dies and is replaced by a blank one
+    lab("stop", "node3")
+    lab("replace-disk", "node3", "vdb")
+    started = time.monotonic()
+    lab("start", "node3")
+    booted = time.monotonic() - started
+    blank = ssh("node3", "blkid -p /dev/vdb; echo blkid=$?; for vm in %s; do findmnt -n /srv/$vm >/dev/null && echo $vm mounted; "
+                         "done; true" % " ".join(THREE_VMS)).stdout.split()
+    assert blank == ["blkid=2"], blank  # no signature on the new disk, no brick filesystem mounted
+    assert not any(bricks_online(vm)["node3"] for vm in THREE_VMS)
     rc, output, recap, seconds = playbook("three_vms.yml", "vmstorage.gluster.site", "-e", "vmstorage_wait_for_heal=true")
     assert rc == 0, output[-4000:]
     done = re.findall(r"(?:make brick|take brick|full heal of) [^\"\n]*", output)
-    print("F07: the site's recap %s; its gluster steps: %s; journal's files: %s" % (recap, done, JOURNAL["files"]))
-    assert "make brick node3:/srv/journal/data of journal a member again (reset-brick commit force)" in done, output[-4000:]
-    assert any(step.startswith("full heal of journal") for step in done), done
-    # node3's brick filesystem made again by the bricks play (a blank LV: no danger flag), mounted by LABEL
+    print("F07: node3 booted in %.1f s; the site's recap %s; its gluster steps: %s; journal's files: %s" % (
+        booted, recap, done, JOURNAL["files"]))
+    for vm in THREE_VMS:
+        assert "make brick node3:/srv/%s/data of %s a member again (reset-brick commit force)" % (vm, vm) in done, done
+        assert any(step.startswith("full heal of %s" % vm) for step in done), done
     after = identity(THREE_VMS)
     assert_each_once(after, THREE_VMS)
-    assert after["node3"]["journal"]["fs"][2] != "", after["node3"]["journal"]
-    assert all(bricks_online("journal").values())
-    files = labsite.brick_files("journal")
-    assert files["node1"] == files["node2"] == files["node3"] == JOURNAL["files"], files
-    assert image_checksum("journal") == JOURNAL["image"]
+    for vm in THREE_VMS:
+        assert all(bricks_online(vm).values()), (vm, brick_states(vm))
+        healed = labsite.brick_files(vm)
+        assert healed["node1"] == healed["node2"] == healed["node3"] == files[vm], (vm, healed)
+        assert image_checksum(vm) == images[vm], vm
     rerun, rerun_seconds = converge("three_vms.yml")
     assert changed_total(rerun) == 0, rerun
-    timed("F07", site_run_with_heal=seconds, rerun=rerun_seconds)
-    MEASURED["F07"] = ("the site run (vmstorage_wait_for_heal) passed: the bricks play made journal's filesystem on node3 "
-                       "again and mounted it, the volume play's pass on node3 found its brick directory blank and ran "
-                       "reset-brick start and commit force, then a full heal, and waited until nothing was left to heal; "
-                       "every brick of journal online; node3's brick holds the files of node1's, by sha256, as written "
-                       "before F06; the image's checksum unchanged; a re-run changed nothing")
+    timed("F07", node3_boot=booted, site_run_with_heal=seconds, rerun=rerun_seconds)
+    MEASURED["F07"] = ("node3 booted with the blank disk (no signature, no brick mounted, its bricks offline); the site run "
+                       "(vmstorage_wait_for_heal) passed: on node3 it made the VG, pool, thin LVs and brick filesystems "
+                       "again and mounted them, the volume play's pass on node3 found each brick directory blank and ran "
+                       "reset-brick start and commit force, then a full heal, for ledger, archive and journal, and waited "
+                       "until nothing was left to heal; every brick online; each volume's files on node1, node2 and node3 "
+                       "identical by sha256 and as before the fault (journal's as written in F06); every image's checksum "
+                       "unchanged; a re-run changed nothing")
 
 
 def test_the_faults_table_in_docs_is_what_was_measured():
