@@ -81,8 +81,10 @@ def main():
         out_path = os.path.join(BUILD, "phases", name + ".out")
         out = open(out_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
         print("==> %s on lab %s: %s" % (name, lab, " ".join(scenarios)), flush=True)
+        # stdin: a /dev/null of its own. A process of one stream (ssh killed by a fault test) can leave the file
+        # description it got as stdin non-blocking, and ansible refuses to start on such a stdin
         proc = subprocess.Popen(["bash", "-c", stream_script(name, scenarios, suffix)], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         running[proc.pid] = (name, lab, proc, out, out_path, time.monotonic())
         # the labs' first `up` may build an image: one start at a time lets the first build it for all
         time.sleep(5)
