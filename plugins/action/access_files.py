@@ -27,6 +27,8 @@ ARGUMENT_SPEC = {
     # type path: ~ and $VARS expanded, as for every path option of a module
     "dest": {"type": "path", "required": True},
     "files": {"type": "dict", "required": True},
+    # the files of retired VMs: removed (regular files only, never through a link)
+    "absent": {"type": "list", "elements": "str", "default": []},
     # raw, like copy's mode: YAML's unquoted 0644 arrives as the int 420 (= 0o644), a string as written
     "mode": {"type": "raw", "default": "0644"},
 }
@@ -133,11 +135,13 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         dummy, args = self.validate_argument_spec(ARGUMENT_SPEC)
-        dest, files, mode = args["dest"], args["files"], args["mode"]
+        dest, files, mode, absent = args["dest"], args["files"], args["mode"], args["absent"]
         if not os.path.isabs(dest):
             raise AnsibleActionFail("dest must be an absolute directory path on the controller; got %r. Write it from / or ~." % (dest,))
         if not all(plain_name(name) and isinstance(text, str) for name, text in files.items()):
             raise AnsibleActionFail("files must map plain file names (no '/', '.' or '..') to text; got %r." % (sorted(files),))
+        if not all(plain_name(name) for name in absent) or set(absent) & set(files):
+            raise AnsibleActionFail("absent must list plain file names (no '/', '.' or '..') that files does not write; got %r." % (absent,))
         try:
             file_mode(mode, None)  # refuse a bad mode before anything is written
         except ValueError as exc:
@@ -161,14 +165,26 @@ class ActionModule(ActionBase):
             before_header = path + (" (absent)" if before_mode is None else " (mode %s)" % format(before_mode, "04o"))
             diffs.append({"before_header": before_header, "after_header": "%s (mode %s)" % (path, format(wanted, "04o")),
                           "before": before or "", "after": files[name]})
+        removals = []
+        for name in sorted(set(absent)) if exists else []:
+            path = os.path.join(dest, name)
+            before, before_mode = current(path)
+            if before_mode is not None:
+                removals.append(path)
+                diffs.append({"before_header": "%s (mode %s)" % (path, format(before_mode, "04o")), "after_header": path + " (absent)",
+                              "before": before, "after": ""})
         if not check_mode:
+            for path in removals:
+                os.unlink(path)
+            if removals:
+                fsync_directory(dest)
             if not exists:
                 os.makedirs(dest, 0o755)
                 fsync_directory(os.path.dirname(dest.rstrip("/")) or "/")
             for path, wanted in writes:
                 write_atomically(path, files[os.path.basename(path)], wanted)
         changed = ([] if exists else [dest + "/"]) + [path for path, dummy in writes]
-        result.update(changed=bool(changed), written=changed, dest=dest)
+        result.update(changed=bool(changed or removals), written=changed, removed=removals, dest=dest)
         if diff_mode and diffs:
             result["diff"] = diffs
         return result

@@ -266,6 +266,8 @@ class ClusterState:
     local_paths: t.Dict[str, LocalPath] = field(default_factory=dict)
     brick_dirs: t.Dict[str, BrickDir] = field(default_factory=dict)
     heal: t.Optional[t.Dict[str, HealCounts]] = None
+    # state=absent, a started volume: the addresses its bricks have clients from (`volume status NAME clients`)
+    clients: t.Set[str] = field(default_factory=set)
 
     def same_host(self, first: str, second: str) -> bool:
         return first == second or bool(self.host_names.get(first, {first}) & self.host_names.get(second, {second}))
@@ -348,6 +350,17 @@ def parse_heal_summary(text: str) -> t.Dict[str, HealCounts]:
                                 _count(brick, "numberOfEntriesPossiblyHealing"))
         bricks[(brick.findtext("name") or "").strip()] = counts
     return bricks
+
+
+def parse_clients(text: str) -> t.Set[str]:
+    """``gluster --xml volume status NAME clients`` -> the addresses the volume's bricks have clients from
+    (each <client><hostname> is ADDRESS:PORT, an IPv6 address in brackets)."""
+    addresses = set()
+    for client in cli_output(text).iter("client"):
+        address = (client.findtext("hostname") or "").strip().rsplit(":", 1)[0].strip("[]")
+        if address:
+            addresses.add(address)
+    return addresses
 
 
 def parse_pool(text: str) -> t.List[Peer]:
@@ -617,6 +630,8 @@ def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ClusterStat
         _observe_new_bricks(state, params)
     if params["state"] == "started" and volume is not None and volume.started:
         _observe_offline_local_bricks(runner, state, deadline)
+    if params["state"] == "absent" and volume is not None and volume.started:
+        state.clients = parse_clients(_query(runner, deadline, "volume", "status", volume.name, "clients", fresh=True))
     return state
 
 
@@ -892,6 +907,17 @@ def _brick_growth(state, volume, bricks, params):
     return bricks[len(current):]
 
 
+def _check_no_foreign_clients(state, name):
+    """A volume is not stopped or deleted under a client that is not one of its nodes (a hypervisor that
+    still runs the VM): the nodes' own clients (self-heal daemons, the collection's mounts) are theirs."""
+    own = {"127.0.0.1", "::1"}.union(*state.host_names.values()) if state.host_names else {"127.0.0.1", "::1"}
+    foreign = sorted(address for address in state.clients if address not in own)
+    if foreign:
+        raise Refusal("the volume has clients other than its nodes", "volume %s is mounted or open from %s" % (name, ", ".join(foreign)),
+                      "volume %s stopped and deleted" % name,
+                      "Shut the VM down (or move its disk) and unmount the volume on those hosts, then run again; nothing was changed.")
+
+
 def _known_peer(state, host):
     return any(state.same_host(host, name) for peer in state.peers for name in peer.hostnames)
 
@@ -1025,6 +1051,7 @@ def plan(state: ClusterState, params: t.Mapping[str, t.Any]) -> t.List[Action]:
         require_danger_flag(params.get("allow_delete", False), "allow_delete", "delete a volume", "volume %s (%s, %s, bricks %s)" % (
             name, volume.type, volume.status, " ".join(brick.spec for brick in volume.bricks)), "state=absent",
             "its clients lose it at once, and its brick directories keep the files but can make no new volume")
+        _check_no_foreign_clients(state, name)
         actions = [Action(Kind.STOP, "stop volume %s" % name, gluster_argv("volume", "stop", name))] if volume.started else []
         return actions + [Action(Kind.DELETE, "delete volume %s (brick directories and their data stay)" % name,
                                  gluster_argv("volume", "delete", name))]

@@ -30,6 +30,15 @@ options:
     description: File names (plain names inside O(dest)) to their text.
     type: dict
     required: true
+  absent:
+    description:
+      - File names (plain names inside O(dest)) to remove when they exist, for example the access files of retired VMs.
+        Only regular files are removed; anything else there (a symbolic link, a directory) is refused with nothing
+        changed. A name may not be in O(files) too.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
   mode:
     description:
       - Mode of every file written, read as M(ansible.builtin.copy) reads its O(ansible.builtin.copy#module:mode)
@@ -73,6 +82,13 @@ written:
   type: list
   elements: str
   sample: [/srv/ansible/vmstorage-access/mapserver.yml]
+removed:
+  description: The paths of O(absent) removed (or, in check mode, that would be).
+  returned: always
+  type: list
+  elements: str
+  sample: [/srv/ansible/vmstorage-access/webfront.yml]
+  version_added: 0.2.0
 dest:
   description: The directory.
   returned: always

@@ -37,14 +37,14 @@ description:
     A brick process that runs without a port (glusterfs 10.3 can leave one so after glusterd starts) cannot be reached by
     clients; run on that brick's node, the module ends it (after checking that the PID is still C(glusterfsd) of that
     brick) and starts it again, and elsewhere the warning gives its PID and how to restart it.
-  - Run on the node of an offline brick, the module also looks at the brick directory (never following a link). A blank
+  - "Run on the node of an offline brick, the module also looks at the brick directory (never following a link). A blank
     one, on its own filesystem with no file and no C(trusted.glusterfs.volume-id) (the brick filesystem was made again
     after a dead disk), cannot start by itself; the module makes it a member again (C(gluster volume reset-brick) start,
     then commit force) and starts a full heal, which fills it from its partners; the heal runs on after the module
     (watch it with M(vmstorage.gluster.gluster_heal_info)). It refuses, changing nothing, when that is not safe: the
     directory holds files but no volume id, is missing or on the root filesystem (its filesystem is not mounted), a
     partner brick of its replica set is offline, or the partners have entries in split-brain. The volume role runs the
-    module on the nodes of offline bricks after its first run, one node at a time.
+    module on the nodes of offline bricks after its first run, one node at a time."
 author:
   - vmstorage.gluster developers (@vmstorage)
 requirements:
@@ -98,7 +98,8 @@ options:
       - V(present) creates the volume when missing (gluster creates volumes stopped) and leaves a running volume running.
       - V(absent) stops and deletes the volume. The brick directories and the data in them stay on the nodes;
         their C(trusted.glusterfs.volume-id) attribute keeps gluster from reusing them in another volume. Deleting an existing
-        volume needs O(allow_delete).
+        volume needs O(allow_delete), and a started one is refused while its bricks have a client other than their nodes
+        (C(gluster volume status NAME clients)), naming the addresses (a hypervisor still running the VM).
     type: str
     choices: [present, started, stopped, absent]
     default: started

@@ -86,3 +86,44 @@ def test_a_third_vm_changes_only_what_it_needs():
     rc, output, recap = labsite.run_site("-e", THREE_VMS)
     assert rc == 0, output[-4000:]
     assert all(counts["changed"] == 0 for counts in recap.values()), "re-run with three VMs is not idempotent: %s" % recap
+
+
+RETIRED = "@" + os.path.join(os.path.dirname(__file__), "..", "vars", "mailhub_retired.yml")
+MAILHUB_ON_NODE = ("echo lv=$(lvs --noheadings -o lv_name ThinGroup/mailhub >/dev/null 2>&1 && echo present || echo absent) "
+                   "pool=$(lvs --noheadings -o lv_name ThinGroup/ThinData >/dev/null 2>&1 && echo present || echo absent) "
+                   "fstab=$(grep -c '^LABEL=mailhub ' /etc/fstab) mounted=$(mountpoint -q /srv/mailhub && echo yes || echo no)")
+
+
+def mailhub_state():
+    """mailhub's storage on every node, its volume, and its access file on the controller."""
+    state = {name: labsite.node(name).check_output(MAILHUB_ON_NODE) for name in labsite.NODES}
+    state["volume"] = labsite.node("node1").run("gluster volume info mailhub").rc == 0
+    state["access file"] = os.path.exists(os.path.join(labsite.inventory(), "vmstorage-access", NEW_VM + ".yml"))
+    return state
+
+
+def test_a_vm_is_retired_only_with_the_confirmation_and_nothing_else_moves():
+    before, there = existing_vm_state(), mailhub_state()
+    assert there == dict({name: "lv=present pool=present fstab=1 mounted=yes" for name in labsite.NODES},
+                         volume=True, **{"access file": True}), there
+    # state absent alone: refused by the first check, nothing changed anywhere
+    rc, output, recap = labsite.run_site("-e", RETIRED)
+    assert rc != 0 and "VM mailhub has state absent" in " ".join(output.split()), output[-3000:]
+    assert all(counts["changed"] == 0 for counts in recap.values()), recap
+    assert mailhub_state() == there
+    # a confirmation that names no retired VM is refused as well
+    rc, output, recap = labsite.run_site("-e", THREE_VMS, "-e", '{"vmstorage_destroy": ["mailhub"]}')
+    assert rc != 0 and "vmstorage_destroy names mailhub, which is no VM" in " ".join(output.split()), output[-3000:]
+    assert mailhub_state() == there
+    # check mode predicts the retirement and changes nothing
+    rc, output, recap = labsite.run_site("--check", "-e", RETIRED, "-e", '{"vmstorage_destroy": ["mailhub"]}')
+    assert rc == 0, output[-4000:]
+    assert recap["node1"]["changed"] > 0 and mailhub_state() == there, recap
+    # with the confirmation: volume, bricks, fstab lines, thin LVs and the access file go; pool and VG stay
+    rc, output, recap = labsite.run_site("-e", RETIRED, "-e", '{"vmstorage_destroy": ["mailhub"]}')
+    assert rc == 0, output[-4000:]
+    assert mailhub_state() == dict({name: "lv=absent pool=present fstab=0 mounted=no" for name in labsite.NODES},
+                                   volume=False, **{"access file": False})
+    assert existing_vm_state() == before, "the other VMs' storage moved"
+    rc, output, recap = labsite.run_site("-e", RETIRED, "-e", '{"vmstorage_destroy": ["mailhub"]}')
+    assert rc == 0 and all(counts["changed"] == 0 for counts in recap.values()), recap

@@ -215,3 +215,32 @@ def test_current_reads_content_and_mode_and_refuses_what_is_no_file(tmp_path):
     (tmp_path / "dir.yml").mkdir()
     with pytest.raises(AnsibleActionFail, match="not a regular file"):
         access_files.current(str(tmp_path / "dir.yml"))
+
+
+def test_a_retired_vms_file_is_removed_once_and_check_mode_only_predicts(tmp_path):
+    dest = tmp_path / "access"
+    run_action({"dest": str(dest), "files": {"vm1.yml": "a\n", "vm2.yml": "b\n"}})
+    checked = run_action({"dest": str(dest), "files": {"vm1.yml": "a\n"}, "absent": ["vm2.yml"]}, check_mode=True, diff=True)
+    assert checked["changed"] and checked["removed"] == [str(dest / "vm2.yml")] and (dest / "vm2.yml").exists()
+    assert checked["diff"] == [{"before_header": str(dest / "vm2.yml") + " (mode 0644)", "after_header": str(dest / "vm2.yml") + " (absent)",
+                                "before": "b\n", "after": ""}]
+    removed = run_action({"dest": str(dest), "files": {"vm1.yml": "a\n"}, "absent": ["vm2.yml"]})
+    assert removed["changed"] and removed["removed"] == [str(dest / "vm2.yml")] and not (dest / "vm2.yml").exists()
+    again = run_action({"dest": str(dest), "files": {"vm1.yml": "a\n"}, "absent": ["vm2.yml"]})
+    assert not again["changed"] and again["removed"] == []
+
+
+def test_a_link_where_a_retired_file_was_is_refused_and_nothing_changes(tmp_path):
+    dest = tmp_path / "access"
+    dest.mkdir()
+    (tmp_path / "elsewhere").write_text("keep\n")
+    (dest / "vm2.yml").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(AnsibleActionFail, match="symbolic link"):
+        run_action({"dest": str(dest), "files": {"vm1.yml": "a\n"}, "absent": ["vm2.yml"]})
+    assert not (dest / "vm1.yml").exists() and (tmp_path / "elsewhere").read_text() == "keep\n"
+
+
+@pytest.mark.parametrize("absent", [["../vm2.yml"], ["vm1.yml"]])
+def test_absent_takes_plain_names_that_files_does_not_write(tmp_path, absent):
+    with pytest.raises(AnsibleActionFail, match="absent must list plain file names"):
+        run_action({"dest": str(tmp_path), "files": {"vm1.yml": "a\n"}, "absent": absent})
