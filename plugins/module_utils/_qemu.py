@@ -70,6 +70,8 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._units import fo
 
 SECTOR_SIZE = 512
 PARTIAL_SUFFIX = ".vmstorage-partial"
+# qemu-img's error when another process (a running VM's qemu) holds the image's write lock
+WRITE_LOCK_HELD = 'Failed to get "write" lock'
 # Right after glusterd (re)starts (Debian's unit restarts the bricks with it), a client mount finds the
 # bricks down or their ports not yet known to glusterd, and the client log says so: tried again for
 # MOUNT_SETTLE_TIME (_constants).
@@ -817,7 +819,11 @@ class VolumeSession:
                 elif action.kind == Kind.RESIZE:
                     with _ImageFile(request, directory, os.O_RDWR) as image:
                         _refuse_other_files(request, image)
-                        runner.run(action.argv + [fd_path(image)] + action.params["tail"], pass_fds=(image,))
+                        try:
+                            runner.run(action.argv + [fd_path(image)] + action.params["tail"], pass_fds=(image,))
+                        except CommandError as err:
+                            _refuse_a_held_image(err, request, action)
+                            raise
                         pad_to_whole_sectors(image)
                 elif action.kind == Kind.CHOWN:
                     with _ImageFile(request, directory, os.O_RDONLY) as image:
@@ -829,6 +835,15 @@ class VolumeSession:
                     os.unlink(request.name, dir_fd=directory)  # unlink never follows a symlink
         finally:
             os.close(directory)
+
+
+def _refuse_a_held_image(err, request, action):
+    """qemu-img takes the image's write lock before it changes anything: when a running VM (its qemu) holds
+    the image, the resize fails there, and the way to grow it is through that VM's hypervisor."""
+    if WRITE_LOCK_HELD in (err.stderr or "") + (err.stdout or ""):
+        raise Refusal("the image is in use", "a process holds qemu's write lock on %s (a running VM)" % request.location(),
+                      action.summary, "Grow it through the hypervisor that runs it (virsh blockresize DOMAIN DISK SIZE); "
+                      "the module then finds the size it asks for. Nothing was changed.") from err
 
 
 class VolumeSessions:

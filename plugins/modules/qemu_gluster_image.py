@@ -19,7 +19,8 @@ description:
     it; a smaller size or another format is refused. It deletes an image only with O(state=absent) and
     O(allow_delete=true). An interrupted run leaves no half image under the final name.
   - Growing goes through a FUSE mount that honours qemu's image locks, so growing an image a running VM holds fails
-    instead of corrupting it.
+    instead of corrupting it, with nothing changed and the way that works (grow it through the VM's hypervisor, for
+    example C(virsh blockresize)).
   - "It refuses, before anything changes, when: O(image_path) leaves the volume or has characters a disk path cannot carry;
     a symbolic link, a directory or any other non-file is at O(image_path) or on the way to it (the volume's clients
     write its content, and this module runs as root); the image has another format or is larger than O(size); an

@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _qemu
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal
-from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
+from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandError, CommandRunner
 from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, qemu_fixture_bytes as fixture_bytes, qemu_image as image
 from ansible_collections.vmstorage.gluster.tests.unit.helpers import qemu_params as params, qemu_state as state, read_fixture
 
@@ -301,3 +301,21 @@ def test_answers_on_a_descriptor_name_are_never_reused():
     first = _qemu.read_image_info(runner, argv, pass_fds=(5,))
     second = _qemu.read_image_info(runner, argv, pass_fds=(5,))
     assert (first.format, second.format, len(module.calls)) == ("qed", "qcow2", 2)
+
+
+def test_growing_an_image_a_running_vm_holds_is_refused_with_the_hypervisors_way(tmp_path):
+    volume, _victim = volume_with_victim(tmp_path)
+    (volume / "disk.img").write_bytes(fixture_bytes("header-qed-10G.bin"))
+    observed = state("info-qed-50G.json", mountpoint=str(volume))
+    actions = _qemu.plan(observed, params(size="60G"))
+
+    class Locked(QemuImg):
+        def run(self, argv, check=True, pass_fds=()):
+            self.argvs.append((list(argv), tuple(pass_fds)))
+            # qemu-img 7.2's answer in the lab while qemu-io held the image (fixtures/qemu/VERSIONS)
+            raise CommandError(argv, 1, "", read_fixture("qemu", "resize-write-lock.txt"))
+
+    with pytest.raises(Refusal) as caught:
+        _qemu.VolumeSession(read_only=False).apply(Locked(str(volume)), observed, params(size="60G"), actions)
+    assert caught.value.problem == "the image is in use" and "virsh blockresize" in caught.value.remedy
+    assert (volume / "disk.img").read_bytes() == fixture_bytes("header-qed-10G.bin")
