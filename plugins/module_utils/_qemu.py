@@ -272,6 +272,7 @@ class ImageState:
         self.source_error = None
         self.gfapi = None  # qemu-img has the gluster driver (only looked at when it matters)
         self.volfile_server = None  # the first server that answered on the glusterd port
+        self.capacity = None  # bytes the volume can hold (statvfs of the mount or of this node's brick)
 
     @property
     def exists(self) -> bool:
@@ -500,7 +501,21 @@ def report(_runner: CommandRunner, before: ImageState, after: t.Optional[ImageSt
         blockdev=blockdev_spec(request),
         diff={"before": _diff_view(_image_summary(before)), "after": _diff_view(summary)},
     )
+    if request.state == "present" and request.size and before.capacity and request.size > before.capacity:
+        result["warnings"] = ["the disk %s can grow to %s, more than volume %s holds (%s): a VM that fills its disk fills the "
+                              "bricks first, and its writes then fail; raise the bricks' size (brick_size) to at least the "
+                              "disk's" % (request.location(), format_size(request.size), request.volume, format_size(before.capacity))]
     return result
+
+
+def volume_capacity(path: str) -> t.Optional[int]:
+    """The bytes the filesystem at path holds (a FUSE mount of the volume, or a brick: a replica volume
+    holds what its smallest brick holds), or None when it cannot be read."""
+    try:
+        info = os.statvfs(path)
+    except OSError:
+        return None
+    return info.f_blocks * info.f_frsize
 
 
 def _refuse_changed_after(request, after):
@@ -700,6 +715,7 @@ def observe_on_brick(runner: CommandRunner, request: Request) -> t.Optional[Imag
         return None
     state = ImageState(mount_error=None)
     state.kind, state.image, state.uid, state.gid = "file", image, info.st_uid, info.st_gid
+    state.capacity = volume_capacity(brick.path)
     _observe_ids(request, state)
     return state
 
@@ -790,6 +806,7 @@ class VolumeSession:
         state = ImageState(self.mountpoint, mount_error)
         if state.mount_error is not None:
             return state
+        state.capacity = volume_capacity(self.mountpoint)
         _observe_path(runner, request, state)
         if request.state == "absent":
             return state

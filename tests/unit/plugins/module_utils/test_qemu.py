@@ -329,3 +329,14 @@ def test_images_written_through_fuse_end_on_a_whole_sector(tmp_path, size, padde
     finally:
         os.close(descriptor)
     assert image.read_bytes() == content + b"\0" * (padded - size)
+
+
+def test_a_disk_larger_than_its_volume_warns(tmp_path, monkeypatch):
+    monkeypatch.setattr(_qemu.os, "statvfs", lambda path: type("Vfs", (), {"f_blocks": 5 * 1024 ** 2, "f_frsize": 4096})())
+    assert _qemu.volume_capacity(str(tmp_path)) == 20 * 1024 ** 3
+    observed = _qemu.ImageState()
+    observed.capacity = 20 * 1024 ** 3
+    warned = _qemu.report(None, observed, None, params(size="50G"), [])["warnings"]
+    assert len(warned) == 1 and "can grow to 50 GiB, more than volume vol1 holds (20 GiB)" in warned[0], warned
+    observed.capacity = 100 * 1024 ** 3
+    assert "warnings" not in _qemu.report(None, observed, None, params(size="50G"), [])
