@@ -218,6 +218,7 @@ class BrickDir:
     on_root_fs: bool
     entries: t.List[str] = field(default_factory=list)
     volume_id: t.Optional[str] = None
+    exists: bool = True
 
     @property
     def blank(self):
@@ -654,7 +655,7 @@ def observe_brick_dir(path: str) -> BrickDir:
     info = os.lstat(existing)
     on_root_fs = info.st_dev == os.stat("/").st_dev
     if existing != path or not stat.S_ISDIR(info.st_mode):
-        return BrickDir(False, on_root_fs)
+        return BrickDir(False, on_root_fs, exists=existing == path)
     try:
         raw = os.getxattr(path, VOLUME_ID_XATTR, follow_symlinks=False)
     except OSError as err:
@@ -971,12 +972,16 @@ def _reset_brick_actions(state, name, blank):
     for brick in blank:
         found = state.brick_dirs[brick.spec]
         asked = "brick %s of volume %s back as a member (reset-brick, then a full heal)" % (brick.spec, name)
+        if found.exists and not found.is_dir:
+            raise Refusal("the brick path is not a directory", "%s is a symlink or a file" % brick.path, asked,
+                          "Move it away and make the brick directory (vmstorage.gluster.btrfs_brick, or the site's bricks play); "
+                          "nothing was changed.")
         if not found.is_dir or found.on_root_fs:
             raise Refusal("the brick's filesystem is not there", "%s is %s" % (
-                brick.path, "on the root filesystem" if found.is_dir else "missing, its nearest parent on the root filesystem"
-                if found.on_root_fs else "not a directory"), asked,
-                "Make the brick's filesystem and mount it first (vmstorage.gluster.btrfs_brick, or the site's bricks play), "
-                "so that glusterd never writes the brick into the root filesystem; nothing was changed.")
+                brick.path, "missing" + (", its nearest parent on the root filesystem" if found.on_root_fs else "")
+                if not found.exists else "on the root filesystem"), asked,
+                "Make the brick's filesystem, mount it and make the brick directory first (vmstorage.gluster.btrfs_brick, or the "
+                "site's bricks play), so that glusterd never writes the brick into the root filesystem; nothing was changed.")
         if found.entries:
             raise Refusal("the brick directory holds files but no volume id", "%s holds %s" % (brick.path, ", ".join(found.entries)),
                           asked, "Only an empty directory is made a member again. Move its files away (heal brings the "

@@ -84,7 +84,9 @@ def test_check_mode_predicts_the_blank_brick_online(on_node3, monkeypatch):
 @pytest.mark.parametrize("brick_dir, problem, found", [
     (gluster.BrickDir(is_dir=True, on_root_fs=False, entries=["disk.img"]), "holds files but no volume id", BRICK + " holds disk.img"),
     (gluster.BrickDir(is_dir=True, on_root_fs=True), "filesystem is not there", BRICK + " is on the root filesystem"),
-    (gluster.BrickDir(is_dir=False, on_root_fs=True), "filesystem is not there", "missing, its nearest parent on the root"),
+    (gluster.BrickDir(is_dir=False, on_root_fs=True, exists=False), "filesystem is not there", "missing, its nearest parent on the root"),
+    (gluster.BrickDir(is_dir=False, on_root_fs=False, exists=False), "filesystem is not there", BRICK + " is missing"),
+    (gluster.BrickDir(is_dir=False, on_root_fs=False), "not a directory", BRICK + " is a symlink or a file"),
 ])
 def test_a_brick_without_a_volume_id_that_is_not_blank_is_refused(on_node3, monkeypatch, brick_dir, problem, found):
     state = observed(monkeypatch, brick_dir, heal=False)
@@ -152,5 +154,5 @@ def test_the_brick_directory_is_read_without_following_links(tmp_path):
     assert gluster.observe_brick_dir(str(brick)).entries == ["disk.img"]
     link = tmp_path / "link"
     link.symlink_to(brick)
-    assert not gluster.observe_brick_dir(str(link)).is_dir
-    assert not gluster.observe_brick_dir(str(tmp_path / "missing" / "data")).is_dir
+    assert not gluster.observe_brick_dir(str(link)).is_dir and gluster.observe_brick_dir(str(link)).exists
+    assert not gluster.observe_brick_dir(str(tmp_path / "missing" / "data")).exists
