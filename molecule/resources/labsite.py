@@ -110,12 +110,12 @@ def run_on(name, command):
     return result.returncode, result.stdout + result.stderr
 
 
-def brick_files(vm):
+def brick_files(vm, nodes=NODES):
     """Per node: every file of the VM's brick read from the brick directory itself, not through gluster
     (shards under .shard included, gluster's .glusterfs index left out), as sha256sum lines."""
     command = "cd /srv/%s/data && find . -path ./.glusterfs -prune -o -type f -print0 | sort -z | xargs -0r sha256sum" % vm
     files = {}
-    for name in NODES:
+    for name in nodes:
         result = subprocess.run(ssh_argv(name, command), capture_output=True, text=True, check=False)
         assert result.returncode == 0, "%s: %s -> rc %d\n%s%s" % (name, command, result.returncode, result.stdout, result.stderr)
         files[name] = result.stdout

@@ -648,7 +648,7 @@ def test_f06_a_dead_brick_disk_does_not_stop_the_boot():
               mode="rw")
     wait_for("heal of journal before F06", lambda: set(heal_entries("journal").values()) == {"0"}, HEAL_TIMEOUT)
     JOURNAL["image"] = image_checksum("journal")
-    JOURNAL["files"] = labsite.brick_files("journal")["node1"]
+    JOURNAL["files"] = labsite.brick_files("journal", nodes=[PRIMARY])[PRIMARY]
     pid = brick_pid("journal", "node3")
     # the dead disk: journal's brick on node3 unmounted and no filesystem signature left on its LV
     ssh("node3", "kill %d; for i in $(seq 100); do kill -0 %d 2>/dev/null || break; sleep 0.2; done; "
@@ -695,7 +695,7 @@ def test_f06_a_dead_brick_disk_does_not_stop_the_boot():
 def test_f07_a_replaced_data_disk_is_brought_back_by_the_site():
     assert JOURNAL, "F06 did not run: F07 starts from the state it leaves"
     images = {vm: image_checksum(vm) for vm in THREE_VMS}
-    files = {vm: labsite.brick_files(vm)["node1"] for vm in THREE_VMS}
+    files = {vm: labsite.brick_files(vm, nodes=[PRIMARY])[PRIMARY] for vm in THREE_VMS}  # node3's journal brick is gone (F06)
     assert files["journal"] == JOURNAL["files"]
     # node3's data disk (its VG, pool, every thin LV and brick) dies and is replaced by a blank one
     lab("stop", "node3")
