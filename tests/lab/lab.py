@@ -617,12 +617,12 @@ def build_image(lab, digest, imgdir, variant, suite):
     lab.progress("building guest image %s: %s, debootstrap %s minbase, %d packages (log: %s)"
                  % (digest, variant, suite, len(packages), lab.log_path))
     builds = safe_dir(os.path.join(lab.cache, "build"), "the image build dir")
-    for stale in glob.glob(os.path.join(builds, "*")):  # we hold the cache lock: leftovers of a crash
-        umount_under(lab, stale)
-        if any(m.startswith(os.path.realpath(stale) + "/") for m in mountinfo()):
-            raise LabError("mounts left under %s" % stale)
-        rm(stale)
     work = os.path.join(builds, digest)
+    if os.path.lexists(work):  # we hold this image's lock: the leftovers of a crashed build of it
+        umount_under(lab, work)
+        if any(m.startswith(os.path.realpath(work) + "/") for m in mountinfo()):
+            raise LabError("mounts left under %s" % work)
+        rm(work)
     root = os.path.join(work, "root")
     repo = os.path.join(work, "repo")
     os.makedirs(root)
@@ -715,9 +715,12 @@ def ensure_image(lab):
         if not (os.path.exists(lab.key) and os.path.exists(lab.key + ".pub")):
             rm(lab.key, lab.key + ".pub")
             lab.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vmstorage-lab", "-f", lab.key])
+        shim = ensure_shim(lab)
+    # one lock per image: labs of different images (make test's stock suites) build theirs at once, two
+    # labs of one image build it once
+    with flock(lab, os.path.join(lab.cache, "images", ".%s.lock" % digest), "image %s" % digest):
         if not os.path.exists(os.path.join(imgdir, "recipe.json")):
             build_image(lab, digest, imgdir, lab.variant, lab.suite)
-        shim = ensure_shim(lab)
     repo = os.path.join(imgdir, "repo") if lab.variant == "stock" else None
     return digest, os.path.join(imgdir, "base.raw"), shim, repo
 
