@@ -41,9 +41,10 @@ def escape_field(text: str) -> str:
 
 # What a brick's fstab line tells the boot, besides the mount options: a missing or broken brick disk
 # must not stop the node in emergency mode (every other brick, sshd and glusterd with it), so the
-# mount is wanted, not required (nofail), and its device is awaited for a bounded time; a brick
+# mount is wanted, not required (nofail), and its device is awaited for a bounded time (systemd's
+# default 90 s: 30 s gave up on a slow but healthy LV under load in the lab, F01); a brick
 # filesystem that is there is mounted before glusterd starts its bricks (nofail alone drops that order).
-BRICK_BOOT_OPTIONS = ("nofail", "x-systemd.device-timeout=30s", "x-systemd.before=glusterd.service")
+BRICK_BOOT_OPTIONS = ("nofail", "x-systemd.device-timeout=90s", "x-systemd.before=glusterd.service")
 
 
 def with_brick_boot_options(options: t.Sequence[str]) -> t.List[str]:

@@ -99,8 +99,8 @@ options:
   mount_options:
     description:
       - Mount options for the fstab line and the live mount.
-      - The fstab line also gets C(nofail), C(x-systemd.device-timeout=30s) and C(x-systemd.before=glusterd.service) unless
-        these options set them. A node whose brick disk is missing or broken then still boots (after waiting 30 s for the device)
+      - The fstab line also gets C(nofail), C(x-systemd.device-timeout=90s) and C(x-systemd.before=glusterd.service) unless
+        these options set them. A node whose brick disk is missing or broken then still boots (after waiting 90 s for the device)
         with its other bricks, sshd and glusterd, and glusterd starts after the brick filesystems that are there are mounted.
         A line written without them is rewritten (C(set fstab line)) on the next run.
       - C(nodatacow) affects files created after it is set; existing files keep copy-on-write.

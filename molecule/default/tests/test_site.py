@@ -74,7 +74,7 @@ def test_btrfs_brick_in_fstab_by_label_and_mounted_with_nodatacow(host, vm):
     entries = [fields for fields in fstab if fields and fields[0] == "LABEL=%s" % vm]
     assert len(entries) == 1, fstab
     # the seed's options, then what btrfs_brick adds for the boot (a dead brick disk must not stop it)
-    assert entries[0][1:4] == ["/srv/%s" % vm, "btrfs", "nodatacow,autodefrag,nofail,x-systemd.device-timeout=30s,x-systemd.before=glusterd.service"]
+    assert entries[0][1:4] == ["/srv/%s" % vm, "btrfs", "nodatacow,autodefrag,nofail,x-systemd.device-timeout=90s,x-systemd.before=glusterd.service"]
     mount = host.mount_point("/srv/%s" % vm)
     assert mount.exists and mount.filesystem == "btrfs"
     assert "nodatacow" in mount.options and "autodefrag" in mount.options

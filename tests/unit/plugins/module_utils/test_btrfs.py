@@ -20,7 +20,7 @@ DM4 = os.makedev(253, 4)
 UBDB = os.makedev(98, 16)
 UBDC = os.makedev(98, 32)
 RDEVS = {"/dev/mapper/ThinGroup-mapserver": DM4, "/dev/ubdb": UBDB, "/dev/ubdc": UBDC}
-BOOT = "nofail,x-systemd.device-timeout=30s,x-systemd.before=glusterd.service"
+BOOT = "nofail,x-systemd.device-timeout=90s,x-systemd.before=glusterd.service"
 BRICK_LINE = "LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag,%s 0 0\n" % BOOT
 # the line this module wrote before the boot options: converged to BRICK_LINE
 OLD_BRICK_LINE = "LABEL=mapserver /srv/mapserver btrfs nodatacow,autodefrag 0 0\n"
