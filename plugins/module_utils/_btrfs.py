@@ -30,6 +30,8 @@ from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import C
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size
 
 FSTYPE = "btrfs"
+# present while systemd is PID 1 (sd_booted())
+SYSTEMD_RUNNING = "/run/systemd/system"
 DEFAULT_MOUNT_OPTIONS = ["nodatacow", "autodefrag"]
 # fsck.btrfs does nothing, so the fstab pass number is 0 unless asked otherwise; dump is obsolete.
 FSTAB_FREQ = 0
@@ -580,17 +582,19 @@ def _plan_removal(state, params):
             raise Refusal("another device is mounted on the mount point", state.mount.source,
                           "%s on %s" % (params["device"], path), "Check device and path.")
     actions = []
-    if state.mount is not None:
-        actions.append(Action(Kind.UMOUNT, "unmount %s" % path, ["umount", path]))
     if params["state"] == "absent":
         entries = state.fstab.entries_for(path)
         foreign = [entry.render() for entry in entries if entry.vfstype != FSTYPE]
         if foreign:
             raise Refusal("fstab mounts something else than btrfs there", "; ".join(foreign), "remove a btrfs brick line",
                           "Check path.")
+        # the line goes first (and systemd is told): a mount unit still generated from it was mounted again by
+        # systemd right after the unmount (lab: every node, the thin LV then still in use)
         if entries:
             actions.append(Action(Kind.FSTAB, "remove fstab line: %s" % "; ".join(entry.render() for entry in entries),
                                   path=path, entry=None, uuid_from=None))
+    if state.mount is not None:
+        actions.append(Action(Kind.UMOUNT, "unmount %s" % path, ["umount", path]))
     return actions
 
 
@@ -654,6 +658,9 @@ def apply(runner: CommandRunner, state: BrickState, params: t.Mapping[str, t.Any
     for action in actions:
         if action.kind == Kind.FSTAB:
             _apply_fstab(runner, action)
+            if action.params["entry"] is None and os.path.isdir(SYSTEMD_RUNNING):
+                # systemd's units from fstab follow the file only on a reload
+                runner.run(["systemctl", "daemon-reload"])
         elif action.kind == Kind.MKDIR:
             os.makedirs(action.params["path"], 0o755)
         elif action.kind == Kind.BRICK_DIR:
