@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab
 from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, Refusal, require_danger_flag
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal, require_danger_flag
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_pool_size, parse_size
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
 from ansible_collections.vmstorage.gluster.plugins.module_utils._units import format_size, parse_size
@@ -334,8 +334,8 @@ def _plan_absent(state, request):
     if lv is None:
         return []
     _check_is_our_thin_lv(lv, request)
-    if lv.is_open:
-        points = state.mount_points_of(lv)
+    points = state.mount_points_of(lv) if lv.is_open else []
+    if lv.is_open and not (points and request.allow_delete):
         raise Refusal(
             "will not remove thin LV %s: it is in use" % request.lv_id,
             "mounted at %s" % ", ".join(points) if points else "its device %s held open (by a process, a mapping or a VM)" % lv.path,
@@ -345,13 +345,19 @@ def _plan_absent(state, request):
     written = "" if lv.data_percent is None else ", %.2f%% of it written" % lv.data_percent
     require_danger_flag(request.allow_delete, "allow_delete", "remove a thin LV", "thin LV %s of %s%s" % (
         request.lv_id, format_size(lv.size_bytes), written), "state=absent", "what it holds is lost for good")
-    return [
+    actions = [
         Action(
             Kind.LV_REMOVE, "remove thin LV %s (%s)" % (request.lv_id, format_size(lv.size_bytes)),
             # --yes answers only lvremove's "really remove active logical volume?" for this one LV.
             ["lvremove", "--yes", request.lv_id],
         )
     ]
+    if points:
+        # a real run refuses; check mode cannot know that an earlier task (btrfs_brick state=absent) unmounts it
+        raise MissingPrerequisite("will not remove thin LV %s: it is in use" % request.lv_id, "mounted at %s" % ", ".join(points),
+                                  "state=absent", "Unmount it (and remove its fstab entry), then run again.", predicted=actions,
+                                  assumed="an earlier task has unmounted it")
+    return actions
 
 
 def _plan_vg_create(state, request):

@@ -78,7 +78,8 @@ def require_danger_flag(allowed: bool, flag: str, act: str, found: str, asked: s
 
 
 class MissingPrerequisite(Refusal):
-    """Something the request builds on does not exist yet: a device, a volume.
+    """Something the request builds on does not exist yet (a device, a volume), or is still there (a mount
+    an earlier task removes).
 
     A real run refuses like any Refusal. Check mode cannot know whether an earlier task of the same
     play would have made it (a thin LV before its filesystem, a volume before its disk), so it
@@ -86,9 +87,11 @@ class MissingPrerequisite(Refusal):
     instead of failing a check run of a whole site on fresh nodes.
     """
 
-    def __init__(self, problem, found, requested, remedy, predicted):
+    def __init__(self, problem, found, requested, remedy, predicted, assumed="an earlier task has made it"):
         super().__init__(problem, found, requested, remedy)
         self.predicted = predicted
+        # what check mode takes an earlier task of the play to have done
+        self.assumed = assumed
 
 
 class Item:
@@ -170,8 +173,7 @@ def _planned(module, item, plan):
     except MissingPrerequisite as missing:
         if not module.check_mode:
             raise Refusal(item.label + missing.problem, missing.found, missing.requested, missing.remedy) from missing
-        module.warn("check mode: %s%s; predicting what a run does once an earlier task has made it" % (
-            item.label, missing))
+        module.warn("check mode: %s%s; predicting what a run does once %s" % (item.label, missing, missing.assumed))
         return missing.predicted
     except Refusal as refusal:
         if not item.label:

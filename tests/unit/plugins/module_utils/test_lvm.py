@@ -15,7 +15,7 @@ import json
 import pytest
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils import _blockdev, _fstab, _lvm
-from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Refusal, run_plan
+from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import MissingPrerequisite, Refusal, run_plan
 from ansible_collections.vmstorage.gluster.plugins.module_utils._runner import CommandRunner
 from ansible_collections.vmstorage.gluster.tests.unit.helpers import ScriptedModule, read_fixture
 
@@ -380,3 +380,11 @@ def test_a_report_cut_short_under_load_is_read_again():
     module = ScriptedModule([(0, '  {\n      "report": [\n', ""), (0, '{"report": [{"pv": []}]}', "")])
     assert CommandRunner(module).query_json(["pvs", "--reportformat", "json"]) == {"report": [{"pv": []}]}
     assert len(module.calls) == 2
+
+
+def test_a_mounted_lv_with_allow_delete_is_refused_but_check_mode_predicts_its_removal():
+    # check mode cannot know that an earlier task of the play (btrfs_brick state=absent) unmounts it
+    with pytest.raises(MissingPrerequisite) as missing:
+        _lvm.plan(state_of("busy"), params(name="odd", state="absent", size=None, allow_delete=True))
+    assert missing.value.found == "mounted at /mnt/odd" and missing.value.assumed == "an earlier task has unmounted it"
+    assert [action.kind for action in missing.value.predicted] == ["lv_remove"]
