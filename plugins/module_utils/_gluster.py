@@ -934,18 +934,20 @@ def _on_connected_node(state, brick):
 
 
 def _brick_start_action(state, name):
-    """`volume start NAME force` for offline bricks on connected nodes: glusterd starts the missing brick
-    processes (and self-heal daemons) and leaves running ones and the data alone; self-heal then copies
-    what the brick missed. A brick on a node that is not connected cannot be started from here.
+    """`volume start NAME force` for the offline bricks of this node, once their directories were seen:
+    glusterd starts the missing brick processes (and self-heal daemons) and leaves running ones and the
+    data alone; self-heal then copies what the brick missed.
 
-    Run on the node of an offline brick, the module also sees its directory: a blank one (a new
-    filesystem after a dead disk) cannot start (glusterfs: "Initialization of volume failed", no volume
-    id): reset-brick makes it a member again and a full heal fills it (_reset_brick_actions). A brick
-    process of this node that runs without a port is ended first: no client can reach it."""
-    blank = [brick for brick in _offline_bricks(state.volume) if _blank_local(state, brick)]
+    Only this node's bricks: `start force` also writes the volume id into a brick directory that lacks
+    it (lab, glusterfs 10.3), so a blank directory on a new filesystem (a dead disk replaced) would start
+    as an empty brick that no heal fills, while heal info shows nothing to do. Run on the brick's node,
+    the module sees the directory first: a blank one is made a member with reset-brick and a full heal
+    (_reset_brick_actions), a brick process left without a port is ended first. Offline bricks of other
+    nodes are named in a warning (the volume role runs the module on their nodes)."""
+    offline = [brick for brick in _offline_bricks(state.volume) if brick.host in state.local_hosts]
+    blank = [brick for brick in offline if _blank_local(state, brick)]
     actions = _reset_brick_actions(state, name, blank)
-    down = [brick for brick in _offline_bricks(state.volume) if _on_connected_node(state, brick) and brick not in blank
-            and (brick.portless_pid is None or brick.host in state.local_hosts)]
+    down = [brick for brick in offline if brick not in blank]
     if not down:
         return actions
     specs = [brick.spec for brick in down]
@@ -1217,15 +1219,14 @@ def _predicted_view(state, params, actions, keys):
 
 def _offline_warning(state, name, spec):
     brick = next(brick for brick in state.volume.bricks if brick.spec == spec)
-    if brick.portless_pid is not None:
-        advice = ("its process runs (PID %d) but glusterd on %s has no port for it (a glusterfs 10.3 race when glusterd "
-                  "starts its bricks), so clients cannot connect to it; `volume start force` leaves a running brick "
-                  "alone: this module run on %s ends and starts it (the volume role does), or there run `kill %d`, then "
-                  "`gluster volume start %s force`." % (brick.portless_pid, brick.host, brick.host, brick.portless_pid, name))
+    if brick.host in state.local_hosts:
+        advice = ("`gluster volume start %s force` (what state started runs) did not bring it up; see the brick's log in "
+                  "/var/log/glusterfs/bricks/ on this node." % name)
     elif _on_connected_node(state, brick):
-        advice = ("its node is connected: `gluster volume start %s force` (what state started runs) starts it; a brick on a "
-                  "new, empty filesystem (a replaced disk) cannot start: this module run on %s makes it a member again (the "
-                  "volume role does); else see the brick's log in /var/log/glusterfs/bricks/ there." % (name, brick.host))
+        advice = ("its node %s is connected: run this module there (the volume role does), which starts it after looking at "
+                  "its directory (a blank one, on a new filesystem, is made a member with reset-brick and healed; a process "
+                  "left without a port is ended first)%s." % (brick.host, "; glusterd lists its process %d without a port" %
+                                                               brick.portless_pid if brick.portless_pid is not None else ""))
     else:
         advice = "its node %s is not connected to the pool: start it, or its glusterd; self-heal then copies what it missed." % brick.host
     return "brick %s of volume %s is offline, so the volume runs on fewer copies; %s" % (spec, name, advice)

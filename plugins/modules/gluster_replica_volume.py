@@ -32,7 +32,7 @@ description:
   - A refusal says what was found, what was asked and what to do; it happens in check mode too and leaves every node
     unchanged.
   - Just after a glusterd restart the bricks come back by themselves, so an offline brick of a started volume is asked
-    about again for up to 10 s. With O(state=started) the bricks still offline on connected nodes are started. Every
+    about again for up to 10 s. With O(state=started) the bricks of this node still offline are started. Every
     brick still offline afterwards is a warning naming it and its node, and RV(diff) lists it under C(offline_bricks).
     A brick process that runs without a port (glusterfs 10.3 can leave one so after glusterd starts) cannot be reached by
     clients; run on that brick's node, the module ends it (after checking that the PID is still C(glusterfsd) of that
@@ -90,10 +90,11 @@ options:
         elements: str
   state:
     description:
-      - V(started) creates the volume when missing and starts it. On a started volume it starts the brick processes
-        that are down on connected nodes with C(gluster volume start NAME force), which starts only missing brick
-        processes and self-heal daemons and touches neither running bricks nor data; self-heal then copies what the
-        brick missed. Bricks on nodes that are not connected cannot be started from here and are reported.
+      - V(started) creates the volume when missing and starts it. On a started volume it starts the brick processes of
+        this node that are down with C(gluster volume start NAME force), which starts only missing brick processes and
+        self-heal daemons and touches neither running bricks nor data; self-heal then copies what the brick missed. An
+        offline brick of another node is reported: run the module on that node (C(start force) from here would write
+        the volume id into a blank brick directory there and start it empty).
       - V(stopped) creates the volume when missing and stops it when it runs.
       - V(present) creates the volume when missing (gluster creates volumes stopped) and leaves a running volume running.
       - V(absent) stops and deletes the volume. The brick directories and the data in them stay on the nodes;

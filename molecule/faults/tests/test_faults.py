@@ -63,9 +63,9 @@ CASES = {
             "in the same ansible-playbook call (again, up to three more times, while the volume module found every brick online)",
             "no failure: the volume module, finding bricks offline (its result says which), asks again for up to "
             "10 s, the disk module tries its FUSE mount again for up to 20 s while the bricks start; the site's only "
-            "possible changes are `volume start force` for bricks still offline after those 10 s and, on its own node, "
-            "ending a brick process glusterfs left without a port; every warning names an offline brick; every brick is "
-            "online when the run ends"),
+            "possible changes, each on the brick's own node, are `volume start force` for bricks still offline after "
+            "those 10 s and ending a brick process glusterfs left without a port; every warning names an offline brick; "
+            "every brick is online when the run ends"),
     "F05": ("ansible-playbook is SIGKILLed (its process group, by the PID the test started) as soon as the disk "
             "module is seen running on node1 with its FUSE mount of a third VM's volume; then the site is run "
             "again, twice",
@@ -361,7 +361,8 @@ def test_f02_a_brick_killed_during_writes_is_started_and_healed():
 
     rc, output, recap, rerun = playbook(None, "vmstorage.gluster.site", "--tags", "volumes,disks", "-v")
     assert rc == 0, output[-4000:]
-    assert changed_total(recap) == 1 and recap["node1"]["changed"] == 1, recap
+    # the volume role starts a brick on its own node (there the module sees its directory first)
+    assert changed_total(recap) == 1 and recap["node3"]["changed"] == 1, recap
     action = "start the offline bricks of ledger: node3:/srv/ledger/data"
     assert action in output, output[-4000:]
     assert all(bricks_online("ledger").values()), "the site left a brick offline"
@@ -460,19 +461,21 @@ def test_f04_glusterd_restarted_just_before_the_play():
         if settle["offline_at_first_look"]:
             break
         settle_bricks("ledger", "F04 restart of every glusterd (attempt %d)" % attempt)
-    assert settle["offline_at_first_look"], "glusterd had every brick online before the volume module looked, %d times" % len(attempts)
-    # glusterd starts its bricks by itself once its peers are back; a brick still offline after the volume
-    # module's 10 s window is started by it (`volume start force` leaves running bricks alone): the one
-    # change the site may make. The recap counts the restart play's one change per node besides.
-    started = re.findall(r"start the offline bricks of ledger: [^\"]*", site_output.split("Offline bricks brought back", 1)[0])
-    # a brick still offline then is looked at on its own node (one node at a time): ended there when it runs
-    # without a port, and started
-    second = site_output.split("Offline bricks brought back", 1)[1].split("TASK [", 1)[0] if "Offline bricks brought back" in site_output else ""
-    second_changed = set(re.findall(r"^changed: \[(node\d)\]", second, re.MULTILINE))
-    ended = re.findall(r"end brick process \d+ of (node\d):/srv/ledger/data", second)
+    assert settle["offline_at_first_look"], (
+        "glusterd had every brick online before the volume module looked, %d times" % len(attempts))
+    # glusterd starts its bricks by itself once its peers are back. A brick offline before the volume run is
+    # looked at on its own node (one node at a time): started, or ended
+    # first when it runs without a port (`volume start force` leaves running bricks alone); the volume run on
+    # node1 starts nothing of another node. The recap counts the restart play's one change per node besides.
+    started = re.findall(r"start the offline bricks of ledger: [^\"]*", site_output)
+    ended = re.findall(r"end brick process \d+ of (node\d):/srv/ledger/data", site_output)
+
+    def changed_hosts(task):
+        section = site_output.split(task, 1)[1].split("TASK [", 1)[0] if task in site_output else ""
+        return set(re.findall(r"^changed: \[(node\d)\]", section, re.MULTILINE))
+    by_module = [changed_hosts("Offline bricks brought back on their own nodes"), changed_hosts("Replica volume of every VM")]
     assert {name: counts["changed"] for name, counts in recap.items()} == {
-        name: 1 + (1 if started and name == PRIMARY else 0) + (1 if name in second_changed else 0) for name in labsite.NODES}, (
-        recap, started, second_changed, site_output[-3000:])
+        name: 1 + sum(name in hosts for hosts in by_module) for name in labsite.NODES}, (recap, by_module, site_output[-3000:])
     assert all(counts["failed"] == 0 for counts in recap.values()), recap
     # the run is green only with every copy online (the volume role's last check)
     assert all(bricks_online("ledger").values()), brick_states("ledger")
@@ -494,9 +497,9 @@ def test_f04_glusterd_restarted_just_before_the_play():
     assert helped == {}, ("the site passed with a brick of ledger offline", helped)
     MEASURED["F04"] = ("the volume module's result (bricks_settle) shows bricks offline at its first look, so it asked "
                        "again within its 10 s window; the volume and disk plays passed, no failure; a brick still offline "
-                       "after the window was started (`volume start force`), or, when glusterfs left it running without a "
-                       "port, ended on its own node by the volume role's second pass and started; every warning named an "
-                       "offline brick; right after the run every brick of ledger was online; every node's storage unchanged")
+                       "then was started on its own node (`volume start force`), or, when glusterfs left it running without "
+                       "a port, ended there first and started; every warning named an offline brick; right after the run "
+                       "every brick of ledger was online; every node's storage unchanged")
 
 
 # What node2 holds of archive (the VM being built) and its ledger brick: read at the cut and after the boot.
@@ -728,7 +731,7 @@ def test_f07_a_replaced_data_disk_is_brought_back_by_the_site():
     timed("F07", node3_boot=booted, site_run_with_heal=seconds, rerun=rerun_seconds)
     MEASURED["F07"] = ("node3 booted with the blank disk (no signature, no brick mounted, its bricks offline); the site run "
                        "(vmstorage_wait_for_heal) passed: on node3 it made the VG, pool, thin LVs and brick filesystems "
-                       "again and mounted them, the volume play's pass on node3 found each brick directory blank and ran "
+                       "again and mounted them, the volume role's run on node3 found each brick directory blank and ran "
                        "reset-brick start and commit force, then a full heal, for ledger, archive and journal, and waited "
                        "until nothing was left to heal; every brick online; each volume's files on node1, node2 and node3 "
                        "identical by sha256 and as before the fault (journal's as written in F06); every image's checksum "

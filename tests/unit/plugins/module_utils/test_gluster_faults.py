@@ -62,18 +62,22 @@ def test_bricks_back_by_themselves_within_the_start_up_window_need_nothing(on_no
     assert settle["offline_at_first_look"] == ["node3:/srv/ledger/data"] and settle["waited"] >= 0, settle
 
 
-def brick_down_state(monkeypatch):
-    """node3's brick process killed and still down when the start-up window ends."""
+def brick_down_state(monkeypatch, on="node1"):
+    """node3's brick process killed and still down when the start-up window ends, as node1 or node3 (the
+    brick's own node, where its directory is seen: a member's, with its volume id) reads it."""
     monkeypatch.setattr(gluster, "BRICK_SETTLE_TIME", 0)
+    monkeypatch.setattr(gluster, "_is_this_node", lambda names: on in names)
+    monkeypatch.setattr(gluster, "observe_brick_dir", lambda path: gluster.BrickDir(True, False, [".glusterfs"], "a-volume-id"))
     return observed([
-        answer(POOL, "faults_pool_list.xml"),
+        # the pool as that node lists it (itself as localhost): node1's from lab flt, node3's from lab exp
+        answer(POOL, "faults_pool_list.xml" if on == "node1" else "blank_pool_list.xml"),
         answer(INFO, "faults_volume_info.xml"),
         answer(STATUS, "faults_status_node3_brick_down.xml"),
     ])
 
 
-def test_a_killed_brick_is_started_with_volume_start_force(on_node1, monkeypatch):
-    state = brick_down_state(monkeypatch)
+def test_a_killed_brick_is_started_on_its_node_with_volume_start_force(on_node1, monkeypatch):
+    state = brick_down_state(monkeypatch, on="node3")
     actions = gluster.plan(state, params())
     assert [action.summary for action in actions] == ["start the offline bricks of ledger: " + NODE3_BRICK]
     module = ScriptedModule([(["--mode=script", "volume", "start", "ledger", "force"], (0, fixture("faults_start_force.txt"), ""))])
@@ -81,8 +85,16 @@ def test_a_killed_brick_is_started_with_volume_start_force(on_node1, monkeypatch
     assert not module.answers
 
 
-def test_check_mode_predicts_the_brick_back_online(on_node1, monkeypatch):
+def test_a_killed_brick_of_another_node_is_left_to_its_node(on_node1, monkeypatch):
+    # `start force` from here would write the volume id into a blank directory there, unseen
     state = brick_down_state(monkeypatch)
+    assert gluster.plan(state, params()) == []
+    warnings = gluster.report(None, state, state, params(), [])["warnings"]
+    assert len(warnings) == 1 and NODE3_BRICK in warnings[0] and "its node node3 is connected: run this module there" in warnings[0]
+
+
+def test_check_mode_predicts_the_brick_back_online(on_node1, monkeypatch):
+    state = brick_down_state(monkeypatch, on="node3")
     result = gluster.report(None, state, None, params(), gluster.plan(state, params()))
     assert result["diff"]["before"]["offline_bricks"] == [NODE3_BRICK]
     assert result["diff"]["after"]["offline_bricks"] == []
@@ -90,7 +102,7 @@ def test_check_mode_predicts_the_brick_back_online(on_node1, monkeypatch):
 
 
 def test_state_present_reports_a_killed_brick_without_starting_it(on_node1, monkeypatch):
-    state = brick_down_state(monkeypatch)
+    state = brick_down_state(monkeypatch, on="node3")
     assert gluster.plan(state, params(state="present")) == []
     warnings = gluster.report(None, state, state, params(state="present"), [])["warnings"]
     assert len(warnings) == 1
@@ -132,7 +144,7 @@ def test_a_brick_running_without_a_port_is_reported_with_its_pid_not_forced(on_n
     assert actions == []  # `volume start force` leaves a running brick as it is
     assert result["diff"]["after"]["offline_bricks"] == [NODE3_BRICK]
     assert len(result["warnings"]) == 1
-    assert "PID 2203" in result["warnings"][0] and "there run `kill 2203`" in result["warnings"][0]
+    assert "glusterd lists its process 2203 without a port" in result["warnings"][0]
 
 
 def test_a_local_reader_does_not_trust_a_brick_without_a_port():
