@@ -93,7 +93,7 @@ options:
       - V(started) creates the volume when missing and starts it. On a started volume it starts the brick processes of
         this node that are down with C(gluster volume start NAME force), which starts only missing brick processes and
         self-heal daemons and touches neither running bricks nor data; self-heal then copies what the brick missed. An
-        offline brick of another node is reported: run the module on that node (C(start force) from here would write
+        offline brick of another node is reported; run the module on that node (C(start force) from here would write
         the volume id into a blank brick directory there and start it empty).
       - V(stopped) creates the volume when missing and stops it when it runs.
       - V(present) creates the volume when missing (gluster creates volumes stopped) and leaves a running volume running.
