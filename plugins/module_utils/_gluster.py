@@ -1223,10 +1223,10 @@ def _offline_warning(state, name, spec):
         advice = ("`gluster volume start %s force` (what state started runs) did not bring it up; see the brick's log in "
                   "/var/log/glusterfs/bricks/ on this node." % name)
     elif _on_connected_node(state, brick):
+        portless = "; glusterd lists its process %d without a port" % brick.portless_pid if brick.portless_pid is not None else ""
         advice = ("its node %s is connected: run this module there (the volume role does), which starts it after looking at "
                   "its directory (a blank one, on a new filesystem, is made a member with reset-brick and healed; a process "
-                  "left without a port is ended first)%s." % (brick.host, "; glusterd lists its process %d without a port" %
-                                                               brick.portless_pid if brick.portless_pid is not None else ""))
+                  "left without a port is ended first)%s." % (brick.host, portless))
     else:
         advice = "its node %s is not connected to the pool: start it, or its glusterd; self-heal then copies what it missed." % brick.host
     return "brick %s of volume %s is offline, so the volume runs on fewer copies; %s" % (spec, name, advice)
