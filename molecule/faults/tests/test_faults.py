@@ -467,7 +467,8 @@ def test_f04_glusterd_restarted_just_before_the_play():
     def changed_hosts(task):
         section = site_output.split(task, 1)[1].split("TASK [", 1)[0] if task in site_output else ""
         return set(re.findall(r"^changed: \[(node\d)\]", section, re.MULTILINE))
-    by_module = [changed_hosts("Offline bricks brought back on their own nodes"), changed_hosts("Replica volume of every VM")]
+    by_module = [changed_hosts(task) for task in ("Offline bricks brought back on their own nodes", "Replica volume of every VM",
+                                                  "Bricks still offline brought back on their own nodes")]
     assert {name: counts["changed"] for name, counts in recap.items()} == {
         name: 1 + sum(name in hosts for hosts in by_module) for name in labsite.NODES}, (recap, by_module, site_output[-3000:])
     assert all(counts["failed"] == 0 for counts in recap.values()), recap
