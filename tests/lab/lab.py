@@ -943,16 +943,39 @@ exec chroot "$jail" "$@"
 """
 
 
+def uml_binary():
+    """The UML kernel: /usr/bin/linux is a link through /etc/alternatives, which the jail lacks."""
+    return os.path.realpath(shutil.which("linux") or "/usr/bin/linux")
+
+
+def runtime_files(programs):
+    """The files the dynamic loader opens for programs (ldd: the libraries and the interpreter), as
+    (host file, path in the jail): the path as the loader asks for it, its directory resolved (Debian's
+    /lib and /lib64 are links into /usr, and so are the jail's)."""
+    files = {}
+    for program in programs:
+        listing = subprocess.run(["ldd", program], capture_output=True, text=True, check=False,
+                                 env=dict(os.environ, LANG="C", LD_PRELOAD="")).stdout
+        for path in re.findall(r"(?:=> |^\s*)(/\S+) \(0x", listing, re.MULTILINE):
+            files[os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))] = os.path.realpath(path)
+    if not files:
+        raise LabError("ldd listed no library of %s: the jail could not run it" % ", ".join(programs))
+    return sorted((host, jail) for jail, host in files.items())
+
+
 def guest_jail(lab, st, node):
     """What UML sees of the host: hostfs mounts are relative to hostfs= but `..` in a mount
     path is resolved by the host (mount -t hostfs none /m -o /../../etc escapes), so each guest
     runs chrooted in a tmpfs in a mount namespace of its own that holds only what it needs, at
-    the same paths: /usr, the image, the shim, its hostfs root (module tree and its own seed,
+    the same paths: the UML kernel and the libraries it loads (not the host's /usr), the image, the
+    shim, its hostfs root (module tree and its own seed,
     read-only binds: the guest cannot write them even after remounting rw, and links it could
     make anywhere else resolve inside the jail), its node dir and its UML dir (read-write), a
     few devices. No /proc (/proc/1/root would lead out), only /proc/cpuinfo, which UML reads."""
     kver = uml_kernel_version()
-    binds = ["ro:/usr", "ro:/etc/ld.so.cache", "ro:/proc/cpuinfo", "rw:/dev/null", "rw:/dev/zero",
+    programs = [uml_binary()] + ([st["shim"]] if st.get("shim") else [])
+    binds = ["ro:" + uml_binary()] + ["ro:%s=%s" % pair for pair in runtime_files(programs)]
+    binds += ["ro:/etc/ld.so.cache", "ro:/proc/cpuinfo", "rw:/dev/null", "rw:/dev/zero",
              "rw:/dev/urandom", "rw:/dev/random", "rw:/dev/net/tun", "ro:" + st["image"],
              "ro:" + os.path.join(UML_MODULES, kver) + "=" + os.path.join(lab.hostfs, HOSTFS_MODULES.lstrip("/"), kver),
              "ro:" + lab.seed_dir(node), "rw:" + lab.node_dir(node), "rw:" + lab.node_uml_dir(node)]
@@ -971,11 +994,7 @@ def boot_node(lab, st, node, machine_id):
     hosts = ",".join("%s=%s" % (n, lab.ip(n)) for n in NODES)
     d = lab.node_dir(node)
     rm(lab.node_uml_dir(node))
-    # the binary itself: /usr/bin/linux is a link through /etc/alternatives, which the jail lacks
-    binary = os.path.realpath(shutil.which("linux") or "/usr/bin/linux")
-    if not binary.startswith("/usr/"):
-        raise LabError("UML kernel %s is outside /usr, the only program dir of the guests' jail" % binary)
-    cmd = [binary, "mem=" + GUEST_MEM, "ubd0=%s,%s" % (os.path.join(d, "root.cow"), image)]
+    cmd = [uml_binary(), "mem=" + GUEST_MEM, "ubd0=%s,%s" % (os.path.join(d, "root.cow"), image)]
     cmd += ["ubd%d=%s" % (j, os.path.join(d, disk + ".img")) for j, disk in enumerate(DISKS, 1)]
     cmd += ["root=/dev/ubda", "rw",
             "vec0:transport=tap,ifname=vmsg-tap%d,gro=1,mac=%s" % (NODES.index(node) + 1, lab.mac(node)),

@@ -129,6 +129,11 @@ def test_hostfs_reaches_only_the_lab_s_own_folders(host, tmp_path_factory):
         rc, content = hostfs_read(host, source, "hostname")
         assert content == "", "guest read %r as hostname through hostfs -o %s (host: %r)" % (content, source, host_hostname)
     assert hostfs_read(host, "/etc", "hostname")[0] != 0
+    # the host's programs neither: the jail holds the UML kernel and the files its loader opens, not /usr
+    assert os.path.isfile("/usr/share/common-licenses/GPL-3")
+    for source in ("/usr/share/common-licenses", UP + "/usr/share/common-licenses"):
+        _rc, content = hostfs_read(host, source, "GPL-3")
+        assert content == "", "guest read the host's /usr/share/common-licenses/GPL-3 through hostfs -o %s" % source
 
 
 def test_own_module_tree_is_read_only_and_modprobe_works(host):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import xml.etree.ElementTree as ET
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "resources"))
@@ -89,15 +90,28 @@ def test_a_third_vm_changes_only_what_it_needs():
 
 
 RETIRED = "@" + os.path.join(os.path.dirname(__file__), "..", "vars", "mailhub_retired.yml")
-MAILHUB_ON_NODE = ("echo lv=$(lvs --noheadings -o lv_name ThinGroup/mailhub >/dev/null 2>&1 && echo present || echo absent) "
-                   "pool=$(lvs --noheadings -o lv_name ThinGroup/ThinData >/dev/null 2>&1 && echo present || echo absent) "
-                   "fstab=$(grep -c '^LABEL=mailhub ' /etc/fstab) mounted=$(mountpoint -q /srv/mailhub && echo yes || echo no)")
-
-
 def mailhub_state():
-    """mailhub's storage on every node, its volume, and its access file on the controller."""
-    state = {name: labsite.node(name).check_output(MAILHUB_ON_NODE) for name in labsite.NODES}
-    state["volume"] = labsite.node("node1").run("gluster volume info mailhub").rc == 0
+    """mailhub's storage on every node, its volume, and its access file on the controller.
+
+    Every read must succeed: a failed lvs or gluster call must fail the test, not read as "retired"."""
+    state = {}
+    for name in labsite.NODES:
+        host = labsite.node(name)
+        report = json.loads(host.check_output("LANG=C lvs --reportformat json -o lv_name ThinGroup"))
+        lvs = {lv["lv_name"] for lv in report["report"][0]["lv"]}
+        fstab = host.check_output("grep -c '^LABEL=mailhub ' /etc/fstab || test $? = 1")
+        mounted = host.run("mountpoint -q /srv/mailhub").rc
+        assert mounted in (0, 1, 32), "mountpoint /srv/mailhub on %s: exit code %d" % (name, mounted)
+        state[name] = "lv=%s pool=%s fstab=%s mounted=%s" % (
+            "present" if "mailhub" in lvs else "absent", "present" if "ThinData" in lvs else "absent",
+            fstab.strip(), "yes" if mounted == 0 else "no")
+    # gluster --xml: opRet 0 (the volume), or opRet -1 with "does not exist"; anything else fails the test
+    info = ET.fromstring(labsite.node("node1").run("LANG=C gluster --xml volume info mailhub").stdout)
+    if info.findtext("opRet") == "0":
+        state["volume"] = True
+    else:
+        assert "does not exist" in (info.findtext("opErrstr") or ""), ET.tostring(info)
+        state["volume"] = False
     state["access file"] = os.path.exists(os.path.join(labsite.inventory(), "vmstorage-access", NEW_VM + ".yml"))
     return state
 
