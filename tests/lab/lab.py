@@ -26,6 +26,7 @@ prebuilt), VMSTORAGE_LAB_SUITE (bookworm | trixie, default bookworm).
 Python 3 standard library only.
 """
 import contextlib
+import errno
 import fcntl
 import glob
 import hashlib
@@ -440,7 +441,13 @@ def open_nofollow(path, flags, mode, **kw):
     anything but a regular file (a guest can write its node dir: a FIFO there must not hang us)."""
     if "r" not in mode:
         flags |= os.O_WRONLY | os.O_CREAT
-    fd = os.open(path, os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | flags, 0o644)
+    try:
+        fd = os.open(path, os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | flags, 0o644)
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            raise
+        raise LabError("%s is a symbolic link (to %s); the lab does not follow links in its dirs: look at who made it, "
+                       "remove it and run this again" % (path, os.readlink(path))) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise LabError("%s is not a regular file" % path)

@@ -13,6 +13,7 @@ runs a command that only reads.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import subprocess
@@ -98,3 +99,42 @@ def test_safe_dirs_are_made_root_only_and_accepted(tmp_path):
     for path in (base, base / NAME, cache):
         st = os.lstat(path)
         assert st.st_uid == 0 and (st.st_mode & 0o7777) == 0o755, (path, oct(st.st_mode))
+
+
+def lab_module():
+    """tests/lab/lab.py itself, imported: its file writers are tested on planted links below."""
+    spec = importlib.util.spec_from_file_location("vmstorage_lab", LAB)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_link_planted_at_the_log_is_not_followed(tmp_path):
+    """The lab dir made right (root, 0755), but a link planted at its log: the lab stops, the target is untouched."""
+    base, cache = tmp_path / "base", tmp_path / "cache"
+    (base / NAME).mkdir(parents=True)
+    victim = tmp_path / "victim"
+    victim.write_text("root's file\n")
+    (base / NAME / "lab.log").symlink_to(victim)
+    result = lab("down", base, cache)
+    assert result.returncode == 1 and "lab: error:" in result.stderr, result
+    assert "lab.log is a symbolic link (to %s)" % victim in result.stderr and "remove it" in result.stderr, result.stderr
+    assert victim.read_text() == "root's file\n"
+    assert os.path.islink(base / NAME / "lab.log")
+
+
+@pytest.mark.parametrize("name", ["state.json", "inventory.yml", "ssh_config", ".state.json.tmp"])
+def test_write_file_replaces_a_planted_link_and_leaves_its_target(tmp_path, name):
+    """write_file, which writes the state, the inventory and the ssh config, on a link planted at the
+    target (or at the fixed temp name older versions used): the link is replaced by a regular file of
+    root's, the file it pointed to keeps its content."""
+    module = lab_module()
+    victim = tmp_path / "victim"
+    victim.write_text("root's file\n")
+    planted = tmp_path / name
+    planted.symlink_to(victim)
+    target = tmp_path / name.replace(".tmp", "").lstrip(".") if name.endswith(".tmp") else planted
+    module.write_file(str(target), "written by the lab\n")
+    assert victim.read_text() == "root's file\n"
+    assert not os.path.islink(target) and target.read_text() == "written by the lab\n"
+    assert (os.lstat(target).st_mode & 0o777) == 0o644
