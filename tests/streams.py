@@ -61,6 +61,14 @@ def stream_script(name, scenarios, suffix):
     return "rc=0; { %s; } || rc=1; %s lab-down-%s %s down || rc=1; exit $rc" % (body, PHASE, name, LAB)
 
 
+def failure_reasons(text, lines=8, width=300):
+    """The last lines of each failed phase's "why it failed" section (tests/phase), shortened."""
+    reasons = []
+    for phase, body in re.findall(r"^==> phase (\S+): why it failed[^\n]*\n(.*?)^==> phase \1: FAILED", text, re.M | re.S):
+        reasons += ["%s: %s" % (phase, line[:width]) for line in body.splitlines()[-lines:] if line.strip()]
+    return reasons
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="lab")
@@ -102,7 +110,7 @@ def main():
     streams_by_lab = dict(running)
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    failed = []
+    failed, reasons = [], []
     timings = []
     while running:
         pid, status = os.wait()
@@ -121,9 +129,13 @@ def main():
         timings += ["%-9s %s" % (name, line) for line in re.findall(r"^==> phase \S+: (?:passed|FAILED).*$", text, re.M)]
         if rc != 0:
             failed.append(name)
+            reasons += [(name, why) for why in failure_reasons(text)]
     print("\n==> streams, phase by phase:")
     print("\n".join(timings))
     if failed:
+        # a CI log is often read from its last lines only: why each failed phase failed comes last, briefly
+        for name, why in reasons:
+            print("==> %s: %s" % (name, why))
         print("==> streams FAILED: %s" % " ".join(failed))
         return 1
     print("==> streams: all passed")
