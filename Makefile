@@ -32,16 +32,13 @@ HOST_PACKAGES := python3-venv rsync git
 
 .PHONY: test demo bench deps host-packages sanity lint units lab-up lab-down molecule clean
 
-## make test: sanity, lint, unit tests, then every molecule scenario: the streams on prebuilt labs and
-## default on a stock Debian 12 and a stock Debian 13 lab, all at once (each stream's output follows when
-## it has ended). With STOCK_SUITES empty, default runs in a stream.
+## make test: every molecule scenario (the streams on prebuilt labs, default on a stock Debian 12 and a
+## stock Debian 13 lab) and beside them sanity, lint and the unit tests, all at once (each stream's output
+## follows when it has ended). With STOCK_SUITES empty, default runs in a stream.
 test: deps
-	@$(PHASE) sanity $(MAKE) --no-print-directory sanity
-	@$(PHASE) lint $(MAKE) --no-print-directory lint
-	@$(PHASE) units $(MAKE) --no-print-directory units
 	@$(PYTHON) tests/streams.py --base "$${VMSTORAGE_LAB:-lab}" --scenarios "$(SCENARIOS)" \
 	  $(foreach stream,$(STREAMS),--stream $(stream)) \
-	  --stock-scenarios "$(STOCK_SCENARIOS)" --stock-suites "$(STOCK_SUITES)"
+	  --stock-scenarios "$(STOCK_SCENARIOS)" --stock-suites "$(STOCK_SUITES)" --checks "sanity lint units"
 
 ## make demo: the lab, the collection installed from its artifact, the site for the seed's example,
 ## then the volume status and the disk's URI / json: / libvirt XML.

@@ -2,10 +2,12 @@
 """Run the molecule scenarios of `make test` as streams, each stream on a lab of its own, all at once.
 
     python3 tests/streams.py --base NAME --scenarios "a b c ..." --stream x+y --stream z \
-        [--stock-scenarios "default"] [--stock-suites "bookworm trixie"]
+        [--stock-scenarios "default"] [--stock-suites "bookworm trixie"] [--checks "sanity lint units"]
 
 A stream is a list of scenarios run one after the other on one prebuilt lab (`NAME-1`, `NAME-2`, …);
-each stock suite is a stream of the stock scenarios on a stock lab of that suite (`NAME-bookworm`, …).
+each stock suite is a stream of the stock scenarios on a stock lab of that suite (`NAME-bookworm`, …);
+--checks are make targets that need no lab (sanity, lint, units), run one after the other in a stream
+of their own beside the labs' streams.
 A scenario of --scenarios that no stream names joins the shortest stream, so a new scenario cannot be
 skipped by forgetting it here. The labs are UML guests that wait on each other (glusterd, ssh, disks)
 far more than they compute: on the 2-core machine five streams at once end in about half the time
@@ -61,6 +63,12 @@ def stream_script(name, scenarios, suffix):
     return "rc=0; { %s; } || rc=1; %s lab-down-%s %s down || rc=1; exit $rc" % (body, PHASE, name, LAB)
 
 
+def checks_script(checks):
+    """The shell of the checks stream: each make target a phase, all of them run (each failure is reported)."""
+    return "rc=0; " + " ".join("%s %s make --no-print-directory %s || rc=1;" % (PHASE, check, check) for check in checks) \
+        + " exit $rc"
+
+
 def failure_reasons(text, lines=8, width=300):
     """The last lines of each failed phase's "why it failed" section (tests/phase), shortened."""
     reasons = []
@@ -76,26 +84,34 @@ def main():
     parser.add_argument("--stream", action="append", default=[])
     parser.add_argument("--stock-scenarios", default="")
     parser.add_argument("--stock-suites", default="")
+    parser.add_argument("--checks", default="")
     args = parser.parse_args()
     base = args.base[:11]
     streams = plan(args.scenarios.split(), [s.replace("+", " ").split() for s in args.stream], args.stock_scenarios.split(),
                    args.stock_suites.split(), base)
     os.makedirs(os.path.join(BUILD, "phases"), exist_ok=True)
     running = {}
-    for name, lab, extra, scenarios in streams:
-        env = dict(os.environ, VMSTORAGE_LAB=lab, **extra)
-        suffix = "" if name.startswith("stream-") else "-" + name
+    checks = args.checks.split()
+    for name, lab, extra, scenarios in streams + ([("checks", None, {}, checks)] if checks else []):
+        env = dict(os.environ, **extra)
+        if lab:
+            env["VMSTORAGE_LAB"] = lab
+            suffix = "" if name.startswith("stream-") else "-" + name
+            script = stream_script(name, scenarios, suffix)
+        else:
+            script = checks_script(scenarios)
         os.makedirs(extra.get("MOLECULE_EPHEMERAL_DIRECTORY", BUILD), exist_ok=True)
         out_path = os.path.join(BUILD, "phases", name + ".out")
         out = open(out_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
-        print("==> %s on lab %s: %s" % (name, lab, " ".join(scenarios)), flush=True)
+        print("==> %s%s: %s" % (name, " on lab " + lab if lab else "", " ".join(scenarios)), flush=True)
         # stdin: a /dev/null of its own. A process of one stream (ssh killed by a fault test) can leave the file
         # description it got as stdin non-blocking, and ansible refuses to start on such a stdin
-        proc = subprocess.Popen(["bash", "-c", stream_script(name, scenarios, suffix)], cwd=ROOT, env=env,
+        proc = subprocess.Popen(["bash", "-c", script], cwd=ROOT, env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         running[proc.pid] = (name, lab, proc, out, out_path, time.monotonic())
         # the labs' first `up` may build an image: one start at a time lets the first build it for all
-        time.sleep(5)
+        if lab:
+            time.sleep(5)
 
     def stop(signum, _frame):
         for _name, _lab, proc, _out, _path, _start in running.values():
@@ -104,7 +120,8 @@ def main():
             except ProcessLookupError:
                 pass
         for _name, lab, _proc, _out, _path, _start in streams_by_lab.values():
-            subprocess.run([LAB, "down"], env=dict(os.environ, VMSTORAGE_LAB=lab), check=False)
+            if lab:
+                subprocess.run([LAB, "down"], env=dict(os.environ, VMSTORAGE_LAB=lab), check=False)
         sys.exit(128 + signum)
 
     streams_by_lab = dict(running)
@@ -122,8 +139,8 @@ def main():
         proc.returncode = rc
         with open(out_path, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
-        print("\n######## %s (lab %s): %s after %d s ########" % (
-            name, lab, "passed" if rc == 0 else "FAILED", time.monotonic() - start), flush=True)
+        print("\n######## %s%s: %s after %d s ########" % (
+            name, " (lab %s)" % lab if lab else "", "passed" if rc == 0 else "FAILED", time.monotonic() - start), flush=True)
         sys.stdout.write(text)
         sys.stdout.flush()
         timings += ["%-9s %s" % (name, line) for line in re.findall(r"^==> phase \S+: (?:passed|FAILED).*$", text, re.M)]

@@ -983,9 +983,9 @@ def guest_jail(lab, st, node):
     programs = [uml_binary()] + ([st["shim"]] if st.get("shim") else [])
     binds = ["ro:" + uml_binary()] + ["ro:%s=%s" % pair for pair in runtime_files(programs)]
     binds += ["ro:/etc/ld.so.cache", "ro:/proc/cpuinfo", "rw:/dev/null", "rw:/dev/zero",
-             "rw:/dev/urandom", "rw:/dev/random", "rw:/dev/net/tun", "ro:" + st["image"],
-             "ro:" + os.path.join(UML_MODULES, kver) + "=" + os.path.join(lab.hostfs, HOSTFS_MODULES.lstrip("/"), kver),
-             "ro:" + lab.seed_dir(node), "rw:" + lab.node_dir(node), "rw:" + lab.node_uml_dir(node)]
+              "rw:/dev/urandom", "rw:/dev/random", "rw:/dev/net/tun", "ro:" + st["image"],
+              "ro:" + os.path.join(UML_MODULES, kver) + "=" + os.path.join(lab.hostfs, HOSTFS_MODULES.lstrip("/"), kver),
+              "ro:" + lab.seed_dir(node), "rw:" + lab.node_dir(node), "rw:" + lab.node_uml_dir(node)]
     if st.get("shim"):
         binds.append("ro:" + st["shim"])
     if st.get("repo"):

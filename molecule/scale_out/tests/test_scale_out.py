@@ -90,6 +90,8 @@ def test_a_third_vm_changes_only_what_it_needs():
 
 
 RETIRED = "@" + os.path.join(os.path.dirname(__file__), "..", "vars", "mailhub_retired.yml")
+
+
 def mailhub_state():
     """mailhub's storage on every node, its volume, and its access file on the controller.
 
