@@ -29,7 +29,7 @@ import uuid
 import xml.etree.ElementTree as ET
 
 from ansible_collections.vmstorage.gluster.plugins.module_utils._constants import (
-    BRICK_SETTLE_TIME, GLUSTERD_PORT, POLL_INTERVAL, PORT_PROBE_TIMEOUT)
+    BRICK_SETTLE_TIME, EMPTY_ANSWER_ATTEMPTS, GLUSTERD_PORT, POLL_INTERVAL, PORT_PROBE_TIMEOUT)
 from ansible_collections.vmstorage.gluster.plugins.module_utils._kinds import Kind
 from ansible_collections.vmstorage.gluster.plugins.module_utils._plan import Action, MissingPrerequisite, Refusal, require_danger_flag
 from ansible_collections.vmstorage.gluster.plugins.module_utils._retry import Deadline, retry
@@ -392,6 +392,25 @@ def parse_option_defaults(text: str) -> t.Dict[str, str]:
     return {opt.findtext("name"): (opt.findtext("defaultValue") or "").strip() for opt in ET.fromstring(text).iter("option")}
 
 
+def _well_formed(text: str) -> bool:
+    try:
+        ET.fromstring(text)
+    except ET.ParseError:
+        return False
+    return True
+
+
+def _option_help(runner: CommandRunner) -> str:
+    """``gluster volume set help-xml``, asked again when it comes back empty or cut (seen in the lab under
+    load: rc 0 and no output, while another node was losing power); CommandError when it stays so."""
+    result = runner.query(gluster_argv("volume", "set", "help-xml"), whole=_well_formed)
+    if not _well_formed(result.stdout):
+        raise CommandError(result.argv, result.rc, result.stdout,
+                           "gluster printed no complete XML for its option help (%d characters), asked %d times" % (
+                               len(result.stdout), EMPTY_ANSWER_ATTEMPTS))
+    return result.stdout
+
+
 def parse_group_file(text: str) -> t.Dict[str, str]:
     """A /var/lib/glusterd/groups file (key=value lines) -> {key: value}."""
     options = {}
@@ -614,7 +633,7 @@ def observe(runner: CommandRunner, params: t.Mapping[str, t.Any]) -> ClusterStat
             peers = _observe_bricks(runner, volume, peers, deadline)
     elif params["state"] != "absent":
         # a new volume gets options (auth.allow at least): gluster's documented keys and their defaults
-        help_xml = runner.read(gluster_argv("volume", "set", "help-xml")).stdout
+        help_xml = _option_help(runner)
         known, defaults = parse_option_help(help_xml), parse_option_defaults(help_xml)
     hosts = set()
     if params["state"] != "absent":

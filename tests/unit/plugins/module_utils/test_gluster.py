@@ -317,6 +317,31 @@ def test_an_empty_answer_under_load_is_retried(monkeypatch):
     assert gluster.observe(CommandRunner(module), params(state="stopped")).volume is None
 
 
+def test_an_empty_or_cut_option_help_is_asked_again():
+    """F01 under load (node2 losing power): `volume set help-xml` came back with rc 0 and no output, and the
+    module ended with "unexpected error: no element found"."""
+    help_argv = HELP_XML[0]
+    module = ScriptedModule([
+        (["--mode=script", "--xml", "pool", "list"], (0, fixture("pool_list_alone.xml"), "")),
+        (["--mode=script", "--xml", "volume", "info"], (0, fixture("volume_info_empty.xml"), "")),
+        (help_argv, (0, "", "")),
+        (help_argv, (0, fixture("volume_set_help.xml")[:500], "")),
+        HELP_XML,
+    ])
+    state = gluster.observe(CommandRunner(module), params(state="stopped"))
+    assert state.volume is None and "auth.allow" in state.known_options and len(module.calls) == 5
+
+
+def test_an_option_help_that_stays_empty_fails_naming_it():
+    module = ScriptedModule([
+        (["--mode=script", "--xml", "pool", "list"], (0, fixture("pool_list_alone.xml"), "")),
+        (["--mode=script", "--xml", "volume", "info"], (0, fixture("volume_info_empty.xml"), "")),
+    ], always=(0, "", ""))
+    with pytest.raises(CommandError, match="no complete XML for its option help"):
+        gluster.observe(CommandRunner(module), params(state="stopped"))
+    assert len(module.calls) == 5
+
+
 def test_a_real_error_is_not_retried():
     module = ScriptedModule([(["--mode=script", "--xml", "pool", "list"], (1, fixture("volume_get_missing.xml"), ""))])
     with pytest.raises(CommandError, match="Volume nosuch does not exist"):
