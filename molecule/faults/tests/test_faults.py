@@ -532,18 +532,20 @@ def test_f01_a_node_loses_power_mid_converge():
     play_started = time.monotonic()
     rc, output, _recap, _seconds = playbook("two_vms.yml", "vmstorage.gluster.site", watch=watch)
     seen = cut["watch"].finish()
-    assert seen, "the brick module was never seen running on node2 for archive:\n%s" % output[-3000:]
-    print("F01: at the cut node2 had: %s" % seen)
-    assert rc != 0, output[-3000:]
-    # node2 never answered the task it was running: its result there is the power cut
-    brick_task = output.split("TASK [vmstorage.gluster.brick : Btrfs brick", 1)[1].split("TASK [", 1)[0]
-    assert re.search(r"^fatal: \[node2\]: UNREACHABLE!", brick_task, re.MULTILINE), brick_task[-3000:]
-    failures = re.findall(r"^fatal: \[(\S+)\]: (\w+)!(.*)$", output, re.MULTILINE)
-    assert all(host == "node2" or "node2" in rest for host, _kind, rest in failures), failures
-
-    started = time.monotonic()
-    lab("start", "node2")
-    booted = time.monotonic() - started
+    try:
+        assert seen, "the brick module was never seen running on node2 for archive:\n%s" % output[-3000:]
+        print("F01: at the cut node2 had: %s" % seen)
+        assert rc != 0, output[-3000:]
+        # node2 never answered the task it was running: its result there is the power cut
+        brick_task = output.split("TASK [vmstorage.gluster.brick : Btrfs brick", 1)[1].split("TASK [", 1)[0]
+        assert re.search(r"^fatal: \[node2\]: UNREACHABLE!", brick_task, re.MULTILINE), brick_task[-3000:]
+        failures = re.findall(r"^fatal: \[(\S+)\]: (\w+)!(.*)$", output, re.MULTILINE)
+        assert all(host == "node2" or "node2" in rest for host, _kind, rest in failures), failures
+    finally:
+        # node2 boots whatever the play did: the later cases need it
+        started = time.monotonic()
+        lab("start", "node2")
+        booted = time.monotonic() - started
     mounted = ssh("node2", "findmnt -n -o FSTYPE /srv/ledger; grep -c '^LABEL=ledger ' /etc/fstab; systemctl is-active glusterd").stdout
     assert mounted.split() == ["btrfs", "1", "active"], mounted
     left = ssh("node2", ARCHIVE_ON_NODE).stdout.strip()
