@@ -20,7 +20,7 @@ SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/m
 # (tests/streams.py); a scenario no stream names joins the shortest. Balanced by their times alone
 # (docs/lab.md). STOCK_SCENARIOS run on a stock lab of each of STOCK_SUITES (Debian as installed,
 # no storage package: the site installs them), beside the streams, and only there.
-STREAMS ?= faults+thin_lv+check_mode security+bad_input+btrfs_brick+lab scale_out+gluster_replica_volume+qemu_gluster_image
+STREAMS ?= faults+thin_lv+check_mode security+bad_input+btrfs_brick scale_out+gluster_replica_volume+qemu_gluster_image+lab
 STOCK_SUITES ?= bookworm trixie
 STOCK_SCENARIOS := default
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
