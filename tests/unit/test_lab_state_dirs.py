@@ -123,18 +123,20 @@ def test_a_link_planted_at_the_log_is_not_followed(tmp_path):
     assert os.path.islink(base / NAME / "lab.log")
 
 
-@pytest.mark.parametrize("name", ["state.json", "inventory.yml", "ssh_config", ".state.json.tmp"])
-def test_write_file_replaces_a_planted_link_and_leaves_its_target(tmp_path, name):
+PLANTED = [("state.json", "state.json"), ("inventory.yml", "inventory.yml"), ("ssh_config", "ssh_config"),
+           (".state.json.tmp", "state.json")]
+
+
+@pytest.mark.parametrize("planted, target", PLANTED)
+def test_write_file_replaces_a_planted_link_and_leaves_its_target(tmp_path, planted, target):
     """write_file, which writes the state, the inventory and the ssh config, on a link planted at the
-    target (or at the fixed temp name older versions used): the link is replaced by a regular file of
-    root's, the file it pointed to keeps its content."""
+    target (or at the fixed temp name older versions used): the target becomes a regular file of
+    root's, the file the link pointed to keeps its content."""
     module = lab_module()
     victim = tmp_path / "victim"
     victim.write_text("root's file\n")
-    planted = tmp_path / name
-    planted.symlink_to(victim)
-    target = tmp_path / name.replace(".tmp", "").lstrip(".") if name.endswith(".tmp") else planted
-    module.write_file(str(target), "written by the lab\n")
+    (tmp_path / planted).symlink_to(victim)
+    module.write_file(str(tmp_path / target), "written by the lab\n")
     assert victim.read_text() == "root's file\n"
-    assert not os.path.islink(target) and target.read_text() == "written by the lab\n"
-    assert (os.lstat(target).st_mode & 0o777) == 0o644
+    assert not os.path.islink(tmp_path / target) and (tmp_path / target).read_text() == "written by the lab\n"
+    assert (os.lstat(tmp_path / target).st_mode & 0o777) == 0o644

@@ -166,7 +166,7 @@ def test_disk_opens_through_qemu_s_gluster_driver_from_another_node(vm, reader):
     """qemu's own gluster block driver (libgfapi, qemu-block-extra), as a hypervisor opens the disk:
     from node2 and node3, the volume served by node1, no FUSE mount."""
     command = "qemu-img info --output=json gluster://node1/%s/disk.img" % vm
-    # On stock Debian 13 (qemu 10, glusterfs 11.1) under the load of six labs on two cores, one open in
+    # On stock Debian 13 (qemu 10, glusterfs 11.1) under the load of five or six labs on two cores, one open in
     # four (twice in two runs) found no brick answering ("All subvolumes are down") and qemu-img then crashed
     # in its cleanup (rc 139), while every FUSE read of the same volume passed: opened again, up to three
     # times, each failure printed (a disk that never opens still fails)
